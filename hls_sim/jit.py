@@ -1,0 +1,34 @@
+"""The project's numba policy, in one place.
+
+Every compiled function in hls-sim is made with :func:`njit` from here: results are
+cached on disk (a second run pays no compilation), the GIL is released, and fastmath is
+never on (the kernels are bit-accurate integer code; reassociation or flush-to-zero would
+change answers). ``parallel=True`` is opt-in per function, for loops that are safe to split.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numba
+import numba.extending
+
+POLICY = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:
+    """``numba.njit`` with the project's policy; use bare (``@njit``) or as ``@njit(parallel=True)``."""
+    decorate = numba.njit(parallel=parallel, **POLICY)
+    return decorate(fn) if fn is not None else decorate
+
+
+prange = numba.prange
+
+
+def jitable(fn: Callable) -> Callable:
+    """Mark a plain-Python function as callable from numba code, compiled inline there.
+
+    Called from Python it stays plain Python (so it also runs on unbounded Python ints:
+    this is how the int64 path and the exact path share one implementation).
+    """
+    return numba.extending.register_jitable(fn)

@@ -1,0 +1,131 @@
+"""Find g++ and the Xilinx ap_types headers, and compile C++ against them.
+
+One place decides where the headers come from, in this order:
+
+1. an explicit directory (``--ap-types DIR`` on the command line),
+2. ``$XILINX_HLS/include`` (a Vitis HLS installation),
+3. ``$HLS_SIM_AP_TYPES`` (a directory holding ``ap_fixed.h``),
+4. the copy shipped inside the ``hls4ml`` package on PyPI
+   (``hls4ml/templates/vivado/ap_types``; only the headers are used, hls4ml is never imported).
+
+Compilation never goes through a shell: arguments are passed as a list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Sequence
+
+HEADER = "ap_fixed.h"
+HLS4ML_SUBDIR = ("templates", "vivado", "ap_types")
+DEFAULT_FLAGS = ("-std=c++14", "-O2", "-w")
+
+
+class ToolchainError(RuntimeError):
+    """g++ or the ap_types headers are missing, or a compile failed."""
+
+
+def _has_header(d: Path) -> bool:
+    return (d / HEADER).is_file()
+
+
+def find_ap_types(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the directory holding ``ap_fixed.h``, or raise ToolchainError saying how to get one."""
+    if explicit is not None:
+        d = Path(explicit)
+        if not _has_header(d):
+            raise ToolchainError(f"--ap-types {d}: no {HEADER} in that directory")
+        return d
+    xilinx = os.environ.get("XILINX_HLS")
+    if xilinx:
+        d = Path(xilinx) / "include"
+        if _has_header(d):
+            return d
+    env = os.environ.get("HLS_SIM_AP_TYPES")
+    if env:
+        d = Path(env)
+        if not _has_header(d):
+            raise ToolchainError(f"HLS_SIM_AP_TYPES={d}: no {HEADER} in that directory")
+        return d
+    spec = importlib.util.find_spec("hls4ml")  # locates the package without importing it
+    if spec is not None and spec.submodule_search_locations:
+        for root in spec.submodule_search_locations:
+            d = Path(root).joinpath(*HLS4ML_SUBDIR)
+            if _has_header(d):
+                return d
+    raise ToolchainError(
+        "ap_types headers not found: set XILINX_HLS, pass --ap-types DIR, set HLS_SIM_AP_TYPES, "
+        "or run `pip install --no-deps hls4ml==1.3.0` (it ships the headers)"
+    )
+
+
+def find_cxx() -> str:
+    """Return the C++ compiler to use: ``$CXX`` if set, else g++ on PATH."""
+    cxx = os.environ.get("CXX") or "g++"
+    path = shutil.which(cxx)
+    if path is None:
+        raise ToolchainError(f"C++ compiler {cxx!r} not found on PATH: install g++ or set CXX")
+    return path
+
+
+def have_toolchain() -> str | None:
+    """None when g++ and the headers are both available, else the reason they are not."""
+    try:
+        find_cxx()
+        find_ap_types()
+    except ToolchainError as e:
+        return str(e)
+    return None
+
+
+def compile_cpp(
+    sources: Sequence[os.PathLike | str],
+    output: os.PathLike | str,
+    *,
+    include_dirs: Sequence[os.PathLike | str] = (),
+    ap_types: os.PathLike | str | None = None,
+    flags: Sequence[str] = DEFAULT_FLAGS,
+    defines: Sequence[str] = (),
+) -> Path:
+    """Compile ``sources`` into the executable ``output`` against the ap_types headers."""
+    cmd = [find_cxx(), *flags]
+    cmd += [f"-D{d}" for d in defines]
+    cmd += [f"-I{Path(d)}" for d in include_dirs]
+    cmd += [f"-I{find_ap_types(ap_types)}"]
+    cmd += [str(Path(s)) for s in sources]
+    cmd += ["-o", str(Path(output))]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr[:500])
+        raise ToolchainError(f"g++ failed compiling {', '.join(map(str, sources))}: {first}")
+    return Path(output)
+
+
+def cached_build(
+    source_text: str,
+    build_dir: os.PathLike | str,
+    name: str,
+    *,
+    include_dirs: Sequence[os.PathLike | str] = (),
+    flags: Sequence[str] = DEFAULT_FLAGS,
+) -> Path:
+    """Compile a generated C++ source once per distinct text (keyed by its hash); return the binary."""
+    build = Path(build_dir)
+    build.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(
+        (source_text + "\0" + " ".join(flags) + "\0" + str(find_ap_types())).encode()
+    ).hexdigest()[:16]
+    exe = build / f"{name}-{key}"
+    if exe.exists():
+        return exe
+    src = build / f"{name}-{key}.cpp"
+    src.write_text(source_text)
+    tmp = build / f".{name}-{key}.{os.getpid()}.tmp"
+    compile_cpp([src], tmp, include_dirs=include_dirs, flags=flags)
+    os.replace(tmp, exe)
+    return exe
