@@ -25,10 +25,23 @@ def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:
 prange = numba.prange
 
 
-def jitable(fn: Callable) -> Callable:
-    """Mark a plain-Python function as callable from numba code, compiled inline there.
+def jitable(fn: Callable | None = None, *, inline: bool = False) -> Any:
+    """Mark a plain-Python function as callable from numba code.
 
     Called from Python it stays plain Python (so it also runs on unbounded Python ints:
-    this is how the int64 path and the exact path share one implementation).
+    this is how the int64 path and the exact path share one implementation). Inside a
+    compiled loop that passes constant parameters, LLVM inlines it and folds the constants.
+    ``inline=True`` inlines at numba level instead: only for a thin layer such as a row
+    epilogue whose callees stay calls (numba-inlining a deep call chain compiles very slowly).
     """
-    return numba.extending.register_jitable(fn)
+    def decorate(f: Callable) -> Callable:
+        if inline:
+            return numba.extending.register_jitable(inline="always")(f)
+        return numba.extending.register_jitable(f)
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def python(fn: Callable | None = None, *, parallel: bool = False) -> Any:
+    """Drop-in for :func:`njit` that leaves the function as plain Python (the exact path)."""
+    return fn if fn is not None else (lambda f: f)

@@ -5,8 +5,6 @@ The exact path calls the very same rule functions from Python, element by elemen
 
 from __future__ import annotations
 
-import numpy as np
-
 from hls_sim.jit import njit, prange
 from hls_sim.types import rules
 
@@ -26,18 +24,7 @@ def quantize_int(bits, w, signed, out, status):
 
 
 @njit(parallel=True)
-def cast_fixed(raw, w2, f2, w, f, signed, q_mode, o_mode, n_sat, out, status):
+def convert(raw, p, out, status):
     for i in prange(raw.size):
-        out[i], st = rules.cast_raw(raw[i], w2, f2, w, f, signed, q_mode, o_mode, n_sat)
+        out[i], st = rules.convert(raw[i], p)
         status[i] = st
-
-
-@njit(parallel=True)
-def cast_to_int(raw, w2, i2, signed2, w, signed, out, status):
-    for i in prange(raw.size):
-        out[i], st = rules.fixed_to_int(raw[i], w2, i2, signed2, w, signed)
-        status[i] = st
-
-
-def empty_like_status(n: int) -> np.ndarray:
-    return np.zeros(n, dtype=np.uint8)

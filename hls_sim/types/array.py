@@ -71,15 +71,18 @@ class APArray:
     @classmethod
     def from_raw(cls, fmt: Format, raw: Any) -> "APArray":
         """Wrap stored integers; each must lie in ``[fmt.min_raw, fmt.max_raw]``."""
-        arr = np.asarray(raw)
-        if arr.dtype.kind not in "iuO" and not (arr.dtype.kind == "b"):
+        arr = raw if isinstance(raw, np.ndarray) else np.array(raw, dtype=object)
+        if arr.dtype.kind not in "iubO":
             raise ValueError(f"{fmt}: raw values must be integers, got dtype {arr.dtype}")
         if arr.dtype == object:
             bad = [i for i, v in enumerate(arr.flat) if not isinstance(v, (int, np.integer))]
             if bad:
-                raise ValueError(f"{fmt}: raw values must be integers (element {bad[0]} is not)")
+                raise ValueError(f"{fmt}: raw values must be integers (flat index {bad[0]} is "
+                                 f"{arr.flat[bad[0]]!r})")
             arr = arr.copy()
             arr.flat[:] = [int(v) for v in arr.flat]
+            if fmt.fits_int64 and all(-(1 << 63) <= v < (1 << 63) for v in arr.flat):
+                arr = arr.astype(np.int64)
         lo, hi = fmt.min_raw, fmt.max_raw
         if arr.dtype.kind == "u" and fmt.fits_int64 and arr.size and int(arr.max()) > hi:
             out = np.flatnonzero(arr.ravel() > hi)
@@ -133,26 +136,12 @@ class APArray:
         """C++ ``U y = x;`` for each element."""
         src = self.type
         flat = self.raw.ravel()
-        fast = src.fits_int64 and fmt.fast_target and flat.dtype == np.int64
-        if fmt.kind == "int" and src.kind == "fixed":
-            args_int = (src.width, src.int_bits, src.signed, fmt.width, fmt.signed)
-            if fast:
-                out, st = np.empty(flat.size, np.int64), np.empty(flat.size, np.uint8)
-                _loops.cast_to_int(flat, *args_int, out, st)
-            else:
-                out, st = _py_map(rules.fixed_to_int, flat, args_int)
+        p = rules.conversion_params(src, fmt)
+        if src.fits_int64 and fmt.fast_target and flat.dtype == np.int64:
+            out, st = np.empty(flat.size, np.int64), np.empty(flat.size, np.uint8)
+            _loops.convert(flat, p, out, st)
         else:
-            # ap_int sources are ap_fixed<W, W, S>; ap_int targets keep the low bits
-            if fmt.kind == "int":
-                tgt = (fmt.width, 0, fmt.signed, int(rules.AP_TRN), int(rules.AP_WRAP), 0)
-            else:
-                tgt = (fmt.width, fmt.frac_bits, fmt.signed, int(fmt.q_mode), int(fmt.o_mode), fmt.n_sat)
-            args = (src.width, src.frac_bits if src.kind == "fixed" else 0, *tgt)
-            if fast:
-                out, st = np.empty(flat.size, np.int64), np.empty(flat.size, np.uint8)
-                _loops.cast_fixed(flat, *args, out, st)
-            else:
-                out, st = _py_map(rules.cast_raw, flat, args)
+            out, st = _py_map(rules.convert, flat, (p,))
         return APArray(fmt, _as_storage(fmt, out).reshape(self.shape), st.reshape(self.shape))
 
     # ---- arithmetic ----------------------------------------------------------------------

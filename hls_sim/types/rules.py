@@ -151,14 +151,16 @@ def overflow_adjust(u, w, signed, o_mode, n_sat, ovf, unf, ld, sign):
 
 
 @jitable
-def cast_raw(v, w2, f2, w, f, signed, q_mode, o_mode, n_sat):
-    """Convert raw ``v`` of a (w2 bits, f2 fraction bits) value to an ap_fixed target.
+def _rounded(v, w2, f2, w, f, signed, q_mode, o_mode):
+    """The front half of a conversion: round, then compare with the target's range.
 
-    C++ ``ap_fixed<w, w-f, q_mode, o_mode, n_sat> t = src;``. Returns (raw, status).
+    Returns (q, pattern, big, status, ovf, unf): q the rounded value at the target's LSB
+    (or, when ``big``, a stand-in with the sign of a value far outside any 64-bit range),
+    ``pattern`` an integer whose low w bits are the wrapped result.
     """
     status = 0
     d = f2 - f
-    big = False  # true value far outside the target; its sign is that of v
+    big = False
     if d > 0:
         q, inexact = round_shift(v, d, q_mode)
         if inexact:
@@ -193,10 +195,20 @@ def cast_raw(v, w2, f2, w, f, signed, q_mode, o_mode, n_sat):
         unf = q < lo
         if o_mode == AP_SAT_SYM and signed and q == lo:
             unf = True
+    return q, pattern, big, status, ovf, unf
+
+
+@jitable
+def cast_raw(v, w2, f2, w, f, signed, q_mode, o_mode, n_sat):
+    """Convert raw ``v`` of a (w2 bits, f2 fraction bits) value to an ap_fixed target.
+
+    C++ ``ap_fixed<w, w-f, q_mode, o_mode, n_sat> t = src;``. Returns (raw, status).
+    """
+    q, pattern, big, status, ovf, unf = _rounded(v, w2, f2, w, f, signed, q_mode, o_mode)
     u = low_bits(pattern, w)
     if ovf or unf:
         status |= OVERFLOW
-        pos1 = d + w
+        pos1 = f2 - f + w
         ld = False
         if pos1 >= 0 and pos1 < w2:
             ld = (v >> pos1) & 1 == 1
@@ -288,3 +300,33 @@ def double_to_int(bits, w, signed):
     if out != val:
         status |= OVERFLOW
     return out, status
+
+
+# ---- one dispatch for every ap_* to ap_* conversion ------------------------------------
+TO_FIXED, TO_INT_FROM_FIXED = 0, 1
+
+
+def conversion_params(src, dst) -> tuple:
+    """The integer parameters of C++ ``dst t = src;`` (both :class:`Format`), for :func:`convert`.
+
+    ap_int sources are ap_fixed<W, W, S>; an ap_int target from an ap_int keeps the low bits
+    (a TRN/WRAP conversion); an ap_int target from an ap_fixed uses the headers' integer rule.
+    """
+    src_frac = src.frac_bits if src.kind == "fixed" else 0
+    if dst.kind == "int" and src.kind == "fixed":
+        return (TO_INT_FROM_FIXED, src.width, src_frac, src.int_bits, int(src.signed),
+                dst.width, 0, int(dst.signed), AP_TRN, AP_WRAP, 0)
+    if dst.kind == "int":
+        return (TO_FIXED, src.width, src_frac, src.width, int(src.signed),
+                dst.width, 0, int(dst.signed), AP_TRN, AP_WRAP, 0)
+    return (TO_FIXED, src.width, src_frac, src.int_bits, int(src.signed), dst.width,
+            dst.frac_bits, int(dst.signed), int(dst.q_mode), int(dst.o_mode), dst.n_sat)
+
+
+@jitable
+def convert(v, p):
+    """Convert raw ``v`` by the parameters ``p`` of :func:`conversion_params`; (raw, status)."""
+    if p[0] == TO_INT_FROM_FIXED:
+        return fixed_to_int(v, p[1], p[3], p[4] != 0, p[5], p[7] != 0)
+    return cast_raw(v, p[1], p[2], p[5], p[6], p[7] != 0, p[8], p[9], p[10])
+

@@ -1,0 +1,62 @@
+"""Twin of ``kernels/conv1x1.cpp``: the seed's pointwise 1x1 convolution, 16 -> 16 channels.
+
+Loops and index ranges as in the C++ (h 0..31, w 0..63 of the padded [16][34][66] buffers,
+every output channel); what the kernel does not write keeps its value in ``top``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from hls_sim.jit import njit, prange
+from hls_sim.kernels import common
+from hls_sim.kernels.hls_config import KernelConfig, Plan, conversion
+from hls_sim.kernels.hls_kernels import N_COUNTERS, compute_engine_16, finish_row
+
+
+def build(plan: Plan, jit: Callable = njit) -> Callable:
+    """Compile conv1x1 for one configuration; every name in capitals is a constant to numba
+    (a kernel captures only constants, so numba's disk cache can key it)."""
+    c = plan.config
+    F = plan.frac(plan.biased_t)
+    TO_ACC, TO_QD = conversion(plan.engine_t, c.acc_t), conversion(plan.scaled_t, c.qd_t)
+    TO_SUM, TO_OUT = conversion(plan.biased_t, c.sum_t), conversion(c.sum_t, c.out_t)
+    BIAS_SHIFT, QD_SHIFT = F - plan.frac(c.bias_t), F - plan.frac(c.qd_t)
+    CLIP, THRESHOLD, OUT_MAX = c.relu_clip, plan.relu_threshold(), c.out_t.max_raw
+    PER_CHANNEL, NC = c.per_channel_factor, N_COUNTERS
+
+    @jit(parallel=True)
+    def conv1x1(bottom, top, weight, bias, factor, counters):
+        # The C++ nest is h, w, coo; here h, coo, then w innermost so that rows vectorize.
+        # Every output depends only on its own (coo, h, w), so the order cannot change a
+        # bit (the tests compare with the C++).
+        rows = np.zeros((32, 16, NC), dtype=np.int64)
+        for h in prange(32):
+            totals = np.empty(64, dtype=bottom.dtype)
+            vals = np.empty((4, 64), dtype=top.dtype)  # object arrays on the exact path
+            sts = np.empty((4, 64), dtype=np.uint8)
+            for coo in range(16):  # output channel
+                compute_engine_16(weight, bottom, coo, h, totals)
+                f = factor[coo] if PER_CHANNEL else factor[0]
+                finish_row(totals, top[coo, h, 0:64], bias[coo], f, rows[h, coo], vals, sts,
+                           TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD,
+                           OUT_MAX, TO_OUT)
+        for h in range(32):
+            counters += rows[h]
+
+    return conv1x1
+
+
+SPEC = common.KernelSpec("conv1x1", "conv1x1", (16, 16), build)
+
+
+def conv1x1(bottom: Any, top: Any, weight: Any, bias: Any, factor: Any,
+            config: KernelConfig | None = None) -> common.KernelResult:
+    """Run the 1x1 convolution on raw integers (or APArrays) of the configured types.
+
+    bottom, top: [16][34][66] of in_t / out_t; weight: [16][16] of weight_t (weight[coo][ci]);
+    bias: [16] of bias_t; factor: a scalar factor_t, or [16] when per_channel_factor.
+    """
+    return common.run(SPEC, bottom, top, weight, bias, factor, config)

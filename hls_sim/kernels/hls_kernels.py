@@ -1,0 +1,100 @@
+"""Twin of ``kernels/hls_kernels.h``: compute_engine_16, quant_dequant, relu, on raw integers.
+
+Arithmetic inside the C++ helpers is exact (natural ap_* result types), so each helper is
+"exact arithmetic, then one conversion", and every conversion is
+:func:`hls_sim.types.rules.convert`, the project's single precision-losing rule.
+
+Speed comes from specialisation: each kernel is built per configuration with the conversion
+parameters as constants, and :func:`finish_row` runs each conversion as its own simple loop,
+which LLVM folds down to a few vector instructions. On the exact path the same functions run
+as plain Python on Python ints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hls_sim.jit import jitable
+from hls_sim.types.rules import INEXACT, OVERFLOW, convert
+
+# datapath counters, per output channel (see hls_sim.kernels.Counters)
+COUNTER_NAMES = ("acc_overflow", "qd_overflow", "sum_overflow", "out_overflow",
+                 "clip_low", "clip_high", "qd_rounded")
+ACC_OVERFLOW, QD_OVERFLOW, SUM_OVERFLOW, OUT_OVERFLOW, CLIP_LOW, CLIP_HIGH, QD_ROUNDED = range(7)
+N_COUNTERS = len(COUNTER_NAMES)
+
+
+@jitable
+def compute_engine_16(weight, bottom, coo, h, totals):
+    """compute_engine_16 along one row: totals[w] = sum_k weight[coo][k] * bottom[k][h][w].
+
+    The C++ adder tree has natural (growing) widths, so its total is exact: the only
+    rounding or overflow is the conversion to acc_t, the first stage of finish_row.
+    """
+    for w in range(totals.size):
+        totals[w] = 0
+    for k in range(16):
+        wk = weight[coo, k]
+        for w in range(totals.size):
+            totals[w] += wk * bottom[k, h, w]
+
+
+@jitable(inline=True)
+def finish_row(totals, out, bias, factor, cnt, vals, sts, to_acc, to_qd, bias_shift, qd_shift,
+               to_sum, clip, threshold, out_max, to_out):
+    """``top[..] = relu(bias + qunat_dequant2(acc_t(total), factor))`` along one row.
+
+    ``totals``: exact sums of products; ``out``: the row of ``top`` to write; ``cnt``: this
+    channel's counters; ``vals``/``sts``: scratch from :func:`scratch`. ``bias_shift`` /
+    ``qd_shift`` align the addends to the fraction bits of ``bias_t + qd_t``; ``threshold``
+    is the largest sum_t raw not above max(out_t) (relu's ``x > top`` test).
+
+    Inlined into each kernel, whose constants make every ``convert`` loop below a
+    specialised, vectorizable one.
+    """
+    n = totals.size
+    acc, scaled, biased, res = vals[0], vals[1], vals[2], vals[3]
+    for i in range(n):                            # mid_result = acc_t(total)
+        acc[i], sts[0, i] = convert(totals[i], to_acc)
+    for i in range(n):                            # quant_dequant: acc * factor, exact ...
+        scaled[i] = acc[i] * factor
+    for i in range(n):                            # ... then qd_t(...)
+        res[i], sts[1, i] = convert(scaled[i], to_qd)
+    for i in range(n):
+        biased[i] = (bias << bias_shift) + (res[i] << qd_shift)
+    for i in range(n):                            # relu's parameter: sum_t(bias + qd)
+        acc[i], sts[2, i] = convert(biased[i], to_sum)
+    for i in range(n):                            # out_t(x), where relu passes x through
+        res[i], sts[3, i] = convert(acc[i], to_out)
+    n_low = n_high = 0
+    for i in range(n):                            # relu
+        x = acc[i]
+        if x < 0:
+            out[i] = out_max & 0
+            sts[3, i] = 0
+            n_low += 1
+        elif clip and x > threshold:
+            out[i] = out_max
+            sts[3, i] = 0
+            n_high += 1
+        else:
+            out[i] = res[i]
+    n_acc = n_qd = n_sum = n_out = n_rnd = 0
+    for i in range(n):
+        n_acc += (sts[0, i] & OVERFLOW) != 0
+        n_qd += (sts[1, i] & OVERFLOW) != 0
+        n_rnd += (sts[1, i] & INEXACT) != 0
+        n_sum += (sts[2, i] & OVERFLOW) != 0
+        n_out += (sts[3, i] & OVERFLOW) != 0
+    cnt[ACC_OVERFLOW] += n_acc
+    cnt[QD_OVERFLOW] += n_qd
+    cnt[SUM_OVERFLOW] += n_sum
+    cnt[OUT_OVERFLOW] += n_out
+    cnt[CLIP_LOW] += n_low
+    cnt[CLIP_HIGH] += n_high
+    cnt[QD_ROUNDED] += n_rnd
+
+
+def scratch(n: int, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """Scratch rows for finish_row: four value rows and four status rows of n outputs."""
+    return np.empty((4, n), dtype=dtype), np.empty((4, n), dtype=np.uint8)
