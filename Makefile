@@ -22,7 +22,7 @@ install-test: $(BIN)/python
 	$(PIP) install -q --no-deps $(HLS4ML)
 
 demo: install
-	$(BIN)/hls-sim type "ap_fixed<8,3,AP_RND,AP_SAT>" 1.37 -5 0.0625 3.96875
+	$(BIN)/hls-sim run weights/conv1x1.yaml
 
 test: install-test
 	$(BIN)/python -m pytest -q

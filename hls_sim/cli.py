@@ -56,7 +56,7 @@ def type_cmd(spelling: str, values: tuple[str, ...]) -> None:
                f"{'signed' if t.signed else 'unsigned'}; range [{t.min_value!r}, {t.max_value!r}], "
                f"lsb {t.lsb!r}")
     rows = [("input", "value", "raw", "bits", "note")]
-    for text, v, raw, b, rnd, ovf in zip(values, x.to_float().tolist(), x.raw.tolist(), bits.tolist(),
+    for text, v, raw, rnd, ovf in zip(values, x.to_float().tolist(), x.raw.tolist(),
                                          x.rounded.tolist(), x.overflowed.tolist()):
         note = ", ".join(n for n, flag in (("rounded", rnd), (_overflow_word(t), ovf)) if flag) or "exact"
         rows.append((text, repr(v), str(raw), format(int(raw) & ((1 << t.width) - 1), f"0{t.width}b"), note))
@@ -70,6 +70,33 @@ def _overflow_word(t) -> str:  # noqa: ANN001
     if t.kind == "int" or name.startswith("AP_WRAP"):
         return "wrapped"
     return "saturated"
+
+
+@main.command("run")
+@click.argument("layer_file", metavar="LAYER.yaml")
+@click.option("-o", "--out", "out_dir", metavar="DIR",
+              help="Write top.npy and the inputs the kernel ran on (raw int64 .npy) and a "
+                   "replayable layer.yaml into DIR.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+def run_cmd(layer_file: str, out_dir: str | None, force: bool) -> None:
+    """Run the kernel a layer file describes and compare it with the float reference.
+
+    Example: hls-sim run weights/conv1x1.yaml -o out/
+    """
+    from hls_sim.layer import LayerError, load_layer
+    from hls_sim.runner import OutputError, check_outputs, output_names, run_layer, summary, write_outputs
+
+    try:
+        layer = load_layer(layer_file)
+        if out_dir is not None:  # refuse before doing any work
+            check_outputs(out_dir, output_names(layer), force)
+        run = run_layer(layer)
+        click.echo(summary(run))
+        if out_dir is not None:
+            written = write_outputs(run, out_dir, force)
+            click.echo(f"wrote     {', '.join(str(p) for p in written)}")
+    except (LayerError, OutputError) as e:
+        raise UserError(str(e)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

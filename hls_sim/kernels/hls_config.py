@@ -13,6 +13,7 @@ from functools import reduce
 from typing import Any
 
 from hls_sim.types import Format, parse, result_type
+from hls_sim.types.rules import conversion_params
 
 TYPE_NAMES = ("in_t", "out_t", "weight_t", "bias_t", "factor_t", "acc_t", "qd_t", "sum_t")
 CHANNELS = 16  # the seed kernels' buffers: [16][34][66]
@@ -85,8 +86,6 @@ class KernelConfig:
 
 def conversion(src: Format, dst: Format) -> tuple[int, ...]:
     """Integer parameters of C++ ``dst t = src;`` for :func:`hls_sim.types.rules.convert`."""
-    from hls_sim.types.rules import conversion_params
-
     return conversion_params(src, dst)
 
 

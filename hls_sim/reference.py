@@ -1,0 +1,143 @@
+"""The float reference: what a layer is meant to compute, without the datapath's rounding.
+
+For every output the kernel writes, from the very same raw integers and factor:
+
+    y = relu(bias + (sum of the exact products weight * input) * factor)
+
+with ``relu(x) = max(0, x)`` and, when ``relu_clip`` is on, also ``min(x, max(out_t))``. No
+intermediate type is applied: no conversion to ``acc_t``, ``qd_t`` or ``sum_t``, no rounding,
+no overflow. ``y`` is expressed in units of out_t's LSB, so that the kernel's raw output
+integers compare with it directly.
+
+Arithmetic (vectorized numpy):
+
+- the sum of products is computed exactly on the raw integers (int64 where the bound
+  ``taps * max|w| * max|x|`` stays below 2**62, Python integers otherwise);
+- it is converted to float64 (exact below 2**53), multiplied by the factor's raw integer as
+  float64 -- **the one float rounding of the product**, correctly rounded, and exact whenever
+  ``|sum * raw factor| < 2**53`` -- and scaled by a power of two (exact);
+- the bias (exact) is added: one more correctly rounded float64 addition, exact whenever the
+  two addends and their sum are multiples of a common power of two within 53 bits.
+
+With the seed's types every step is exact (``|sum| < 2**19``, ``|raw factor| < 2**31``), so
+the reference is the exact rational result. In general its relative error is below 2**-52.
+
+The comparison counts an output as differing from the correctly rounded reference when it
+is more than half an LSB away (``|kernel - y| > 0.5``): at an exact tie both neighbours are
+correctly rounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hls_sim.kernels.hls_config import CHANNELS, TILE_H, TILE_W, KernelConfig
+
+# the region of top[16][34][66] each kernel writes: (first h, first w); 32 x 64 outputs
+WRITTEN = {"conv1x1": (0, 0), "dw_conv3x3": (1, 1)}
+_INT64_SAFE = 1 << 62
+
+
+def written_region(kernel: str) -> tuple[slice, slice, slice]:
+    """Index of the outputs ``kernel`` writes in ``top[16][34][66]``."""
+    h0, w0 = WRITTEN[kernel]
+    return (slice(0, CHANNELS), slice(h0, h0 + TILE_H), slice(w0, w0 + TILE_W))
+
+
+def _max_abs(a: np.ndarray) -> int:
+    if a.size == 0:
+        return 0
+    if a.dtype == object:
+        return max(abs(int(v)) for v in a.flat)
+    return int(np.abs(a).max())
+
+
+def _as_exact(a: np.ndarray, exact: bool) -> np.ndarray:
+    if not exact:
+        return np.asarray(a, dtype=np.int64)
+    out = np.empty(a.shape, dtype=object)
+    out.flat[:] = [int(v) for v in a.flat]
+    return out
+
+
+def _to_float(a: np.ndarray) -> np.ndarray:
+    if a.dtype == object:
+        return np.array([float(int(v)) for v in a.flat], dtype=np.float64).reshape(a.shape)
+    return a.astype(np.float64)
+
+
+def exact_sums(kernel: str, bottom: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The exact sum of raw products of every written output: [16][32][64] integers."""
+    taps = 16 if kernel == "conv1x1" else 9
+    exact = taps * _max_abs(weight) * _max_abs(bottom) >= _INT64_SAFE
+    x, w = _as_exact(bottom, exact), _as_exact(weight, exact)
+    if kernel == "conv1x1":
+        # top[coo][h][w] = sum_ci weight[coo][ci] * bottom[ci][h][w], h 0..31, w 0..63
+        tile = x[:, 0:TILE_H, 0:TILE_W].reshape(CHANNELS, -1)
+        return (w @ tile).reshape(CHANNELS, TILE_H, TILE_W)
+    if kernel == "dw_conv3x3":
+        # top[c][h][w] = sum_ij weight[c][i][j] * bottom[c][h-1+i][w-1+j], h 1..32, w 1..64
+        s = None
+        for i in range(3):
+            for j in range(3):
+                term = w[:, i, j, None, None] * x[:, i:i + TILE_H, j:j + TILE_W]
+                s = term if s is None else s + term
+        return s
+    raise ValueError(f"no reference for kernel {kernel!r}")
+
+
+def reference(kernel: str, config: KernelConfig, bottom: np.ndarray, weight: np.ndarray,
+              bias: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """The float64 reference of every written output, [16][32][64], in out_t LSBs.
+
+    Arguments are raw integers of the configured types (as in :class:`hls_sim.layer.Layer`).
+    """
+    c = config
+    s = _to_float(exact_sums(kernel, bottom, weight))
+    f = _to_float(np.asarray(factor)).reshape(-1)
+    f = f[:, None, None] if f.size == CHANNELS else f.reshape(())
+    b = _to_float(np.asarray(bias)).reshape(CHANNELS, 1, 1)
+    fo = c.out_t.frac_bits
+    scale = fo - c.in_t.frac_bits - c.weight_t.frac_bits - c.factor_t.frac_bits
+    y = np.ldexp(s * f, scale) + np.ldexp(b, fo - c.bias_t.frac_bits)
+    y = np.maximum(y, 0.0)
+    if c.relu_clip:
+        y = np.minimum(y, float(c.out_t.max_raw))
+    return y
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The kernel's output against the float reference, over the written region, in LSBs."""
+
+    reference: np.ndarray  # [16][32][64] float64, out_t LSBs
+    error: np.ndarray  # kernel - reference, [16][32][64] float64
+    max_abs_error: float
+    worst: tuple[int, int, int]  # index into top[16][34][66] of the largest |error|
+    mean_error: float  # signed: a bias shows here
+    rms_error: float
+    n_differ: int  # outputs more than 0.5 LSB from the reference
+    n_outputs: int
+
+
+def compare(kernel: str, config: KernelConfig, bottom: np.ndarray, weight: np.ndarray,
+            bias: np.ndarray, factor: np.ndarray, top: np.ndarray) -> Comparison:
+    """Compare ``top`` (the kernel's output buffer, raw integers) with the reference."""
+    ref = reference(kernel, config, bottom, weight, bias, factor)
+    region = written_region(kernel)
+    got = _to_float(np.asarray(top)[region])
+    err = got - ref
+    a = np.abs(err)
+    k = int(np.argmax(a))
+    c, h, w = (int(i) for i in np.unravel_index(k, err.shape))
+    worst = (c, h + region[1].start, w + region[2].start)
+    return Comparison(ref, err, float(a.ravel()[k]), worst, float(err.mean()),
+                      float(np.sqrt(np.mean(err * err))), int(np.count_nonzero(a > 0.5)), err.size)
+
+
+def compare_layer(layer, top: np.ndarray) -> Comparison:  # noqa: ANN001 - hls_sim.layer.Layer
+    """:func:`compare` for a :class:`hls_sim.layer.Layer` and the raw output buffer ``top``."""
+    return compare(layer.kernel, layer.config, layer.input, layer.weight, layer.bias,
+                   layer.factor, top)

@@ -1,0 +1,228 @@
+"""Running a layer: the kernel, the reference comparison, the summary and the output files.
+
+The library behind ``hls-sim run``::
+
+    from hls_sim.layer import load_layer
+    from hls_sim.runner import run_layer, summary, write_outputs
+    run = run_layer(load_layer("weights/conv1x1.yaml"))
+    print(summary(run))
+    write_outputs(run, "out/", force=False)   # top.npy, input.npy, ..., layer.yaml
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hls_sim.kernels import KernelResult
+from hls_sim.kernels.hls_config import TYPE_NAMES
+from hls_sim.layer import Layer
+from hls_sim.reference import Comparison, compare_layer, written_region
+
+# what -o DIR writes; top_initial.npy only when the layer file gave an initial top
+OUTPUT_FILES = ("top.npy", "input.npy", "weight.npy", "bias.npy", "factor.npy", "layer.yaml")
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+REPEATS, REPEAT_BUDGET_S = 3, 0.2
+
+
+class OutputError(ValueError):
+    """A problem writing the output folder (one line, naming the file)."""
+
+
+@dataclass
+class LayerRun:
+    """A layer, the kernel's result, its timing and the comparison with the float reference."""
+
+    layer: Layer
+    result: KernelResult
+    comparison: Comparison
+    first_seconds: float  # the first call in this process (includes loading the compiled code)
+    seconds: float  # the best of the repeated calls (int64 path), else the first call's time
+    total_seconds: float  # run_layer's wall time: kernel calls and reference
+
+
+def run_layer(layer: Layer, repeat: bool = True) -> LayerRun:
+    """Run ``layer``'s kernel and compare it with the reference.
+
+    On the int64 path the kernel is called again (up to ``REPEATS`` times, within
+    ``REPEAT_BUDGET_S``) to time it without the one-off cost of loading (or compiling) its
+    machine code; ``seconds`` is the best call. The results of all calls are identical.
+    """
+    start = time.perf_counter()
+    result = layer.run()
+    first = steady = result.seconds
+    if repeat and result.path == "int64":
+        # best of a few calls: the first ones also pay for loading the code and starting
+        # the thread pool, and any one call can be slowed by other processes
+        spent, calls = 0.0, 0
+        while calls < REPEATS and spent < REPEAT_BUDGET_S:
+            t = layer.run().seconds
+            steady, spent, calls = min(steady, t), spent + t, calls + 1
+    comparison = compare_layer(layer, result.top.raw)
+    return LayerRun(layer, result, comparison, first, steady, time.perf_counter() - start)
+
+
+# ---- the summary -----------------------------------------------------------------------------
+def _ms(s: float) -> str:
+    return f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "".join(f"[{n}]" for n in shape) if shape else "scalar"
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1] for r in rows]
+
+
+def summary(run: LayerRun) -> str:
+    """The report ``hls-sim run`` prints: kernel, tensors, types, timing, counters, reference."""
+    ly, res, cmp = run.layer, run.result, run.comparison
+    c = ly.config
+    spec = ly.spec
+    region = written_region(ly.kernel)
+    h, w = region[1], region[2]
+    lines = [f"layer     {ly.path}" + (f"  ({ly.name})" if ly.name else "")]
+    if ly.description:
+        lines.append(f"          {' '.join(ly.description.split())}")
+    lines.append(f"kernel    {ly.kernel} (C++ {spec.cpp_name}), {res.path} path: "
+                 f"{_ms(run.seconds)} per call"
+                 + (f" (first call {_ms(run.first_seconds)}, with loading the compiled code)"
+                    if run.first_seconds > 2 * run.seconds else ""))
+    fshape = ly.factor.shape
+    tensors = [("input", _dims(ly.input.shape), "in_t", str(c.in_t), ly.sources["input"]),
+               ("weight", _dims(ly.weight.shape), "weight_t", str(c.weight_t), ly.sources["weight"]),
+               ("bias", _dims(ly.bias.shape), "bias_t", str(c.bias_t), ly.sources["bias"]),
+               ("factor", _dims(fshape), "factor_t", str(c.factor_t), ly.sources["factor"]),
+               ("top", _dims(ly.top.shape), "out_t", str(c.out_t),
+                f"initial {ly.sources['top']}; written h {h.start}..{h.stop - 1}, "
+                f"w {w.start}..{w.stop - 1}")]
+    lines += [("tensors   " if i == 0 else " " * 10) + r for i, r in enumerate(_table(tensors))]
+    inner = [(n, str(getattr(c, n))) for n in ("acc_t", "qd_t", "sum_t")]
+    lines.append("types     " + ", ".join(f"{n} {t}" for n, t in inner)
+                 + f"; relu_clip {int(c.relu_clip)}, per_channel_factor {int(c.per_channel_factor)}")
+    if ly.kernel == "conv1x1" and "tile" in ly.sources["input"]:
+        lines.append("note      conv1x1 reads bottom h 0..31, w 0..63: with a padded tile it sees "
+                     "the zero halo's first row and column, not the tile's last ones")
+    t = res.counters.total()
+    n = cmp.n_outputs
+    lines.append(f"datapath  {n} outputs: overflow acc {t['acc_overflow']}, qd {t['qd_overflow']}, "
+                 f"sum {t['sum_overflow']}, out {t['out_overflow']}; qd rounded {t['qd_rounded']}")
+    lines.append(f"          relu clipped at 0: {t['clip_low']}, at the top of out_t: {t['clip_high']}")
+    out = res.top.raw[region]
+    if out.dtype == object:
+        lo, hi = min(out.flat), max(out.flat)
+        mean = float(np.mean([float(v) for v in out.flat]))
+    else:
+        lo, hi, mean = int(out.min()), int(out.max()), float(out.mean())
+    lines.append(f"output    raw min {lo}, max {hi}, mean {mean:.2f}"
+                 + (f" (LSB {c.out_t.lsb!r})" if c.out_t.frac_bits else ""))
+    wc, wh, ww = cmp.worst
+    lines.append(f"reference max |error| {cmp.max_abs_error:.4g} LSB at top[{wc}][{wh}][{ww}], "
+                 f"mean {cmp.mean_error:+.4g} LSB, rms {cmp.rms_error:.4g} LSB")
+    lines.append(f"          {cmp.n_differ} of {n} outputs differ from the correctly rounded "
+                 "float reference (by more than 0.5 LSB)")
+    return "\n".join(lines)
+
+
+# ---- output files ----------------------------------------------------------------------------
+def output_names(layer: Layer) -> tuple[str, ...]:
+    """The files ``write_outputs`` writes for ``layer``."""
+    extra = ("top_initial.npy",) if "top" in layer.given else ()
+    return OUTPUT_FILES + extra
+
+
+def check_outputs(out_dir: str | Path, names: tuple[str, ...], force: bool) -> Path:
+    """Refuse (before any work) when DIR is not a folder, or a target exists without force."""
+    d = Path(out_dir)
+    if d.exists() and not d.is_dir():
+        raise OutputError(f"{d}: exists and is not a folder")
+    targets = [d / n for n in names]
+    dirs = [p for p in targets if p.is_dir()]
+    if dirs:
+        raise OutputError(f"{dirs[0]}: is a folder; cannot write a file there")
+    existing = [p for p in targets if p.exists() or p.is_symlink()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more of the files to write)" if len(existing) > 1 else ""
+        raise OutputError(f"{existing[0]}: already exists{more}; nothing written "
+                          "(pass --force to overwrite)")
+    return d
+
+
+def _int64(arr: np.ndarray, what: str) -> np.ndarray:
+    a = np.asarray(arr)
+    if a.dtype == object:
+        vals = [int(v) for v in a.flat]
+        if vals and not (_INT64[0] <= min(vals) and max(vals) <= _INT64[1]):
+            raise OutputError(f"{what}: raw values beyond 64 bits cannot be written to .npy "
+                              "(nothing written)")
+        return np.array(vals, dtype=np.int64).reshape(a.shape)
+    return a.astype(np.int64)
+
+
+def _replay_yaml(run: LayerRun, names: tuple[str, ...]) -> str:
+    """A layer file that reproduces this run from the written .npy files."""
+    import yaml
+
+    ly = run.layer
+    d: dict = {"kernel": ly.kernel}
+    if ly.name:
+        d["name"] = ly.name
+    d["description"] = f"written by hls-sim run from {ly.path}"
+    cfg = ly.config.to_dict()
+    d["types"] = {n: cfg[n] for n in TYPE_NAMES}
+    d["relu_clip"] = cfg["relu_clip"]
+    d["per_channel_factor"] = cfg["per_channel_factor"]
+    d["factor"] = {"file": "factor.npy"}
+    d["weight"] = {"file": "weight.npy"}
+    d["bias"] = {"file": "bias.npy"}
+    d["input"] = {"file": "input.npy"}
+    if "top_initial.npy" in names:
+        d["top"] = {"file": "top_initial.npy"}
+    return ("# Replays the run that wrote this folder: hls-sim run layer.yaml\n"
+            + yaml.safe_dump(d, sort_keys=False, default_flow_style=False))
+
+
+def write_outputs(run: LayerRun, out_dir: str | Path, force: bool = False) -> list[Path]:
+    """Write the output buffer and every input the kernel ran on, as raw int64 .npy files,
+    plus ``layer.yaml`` replaying the run from them. Returns the paths written.
+
+    Nothing is overwritten unless ``force``; every target is checked before the first is
+    written, and each file is written to a temporary name and renamed into place.
+    """
+    ly = run.layer
+    names = output_names(ly)
+    arrays = {"top.npy": _int64(run.result.top.raw, "top"),
+              "input.npy": _int64(ly.input, "input"), "weight.npy": _int64(ly.weight, "weight"),
+              "bias.npy": _int64(ly.bias, "bias"), "factor.npy": _int64(ly.factor, "factor")}
+    if "top_initial.npy" in names:
+        arrays["top_initial.npy"] = _int64(ly.top, "top")
+    texts = {"layer.yaml": _replay_yaml(run, names).encode()}
+    d = check_outputs(out_dir, names, force)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{d}: cannot create the folder: {e.strerror or e}") from None
+    written = []
+    for name in names:
+        target = d / name
+        tmp = d / f".{name}.tmp{os.getpid()}"
+        try:
+            with open(tmp, "wb") as f:
+                if name in arrays:
+                    np.save(f, arrays[name], allow_pickle=False)
+                else:
+                    f.write(texts[name])
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise OutputError(f"{target}: cannot write: {e.strerror or e}") from None
+        written.append(target)
+    return written
