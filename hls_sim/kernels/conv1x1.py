@@ -32,19 +32,23 @@ def build(plan: Plan, jit: Callable = njit) -> Callable:
         # The C++ nest is h, w, coo; here h, coo, then w innermost so that rows vectorize.
         # Every output depends only on its own (coo, h, w), so the order cannot change a
         # bit (the tests compare with the C++).
-        rows = np.zeros((32, 16, NC), dtype=np.int64)
-        for h in prange(32):
+        rows = np.empty((32, 16, NC), dtype=np.int64)  # counters per row h: no races
+        for h in prange(32):  # the only parallel loop: one launch per call
             totals = np.empty(64, dtype=bottom.dtype)
             vals = np.empty((4, 64), dtype=top.dtype)  # object arrays on the exact path
             sts = np.empty((4, 64), dtype=np.uint8)
             for coo in range(16):  # output channel
+                for k in range(NC):
+                    rows[h, coo, k] = 0
                 compute_engine_16(weight, bottom, coo, h, totals)
                 f = factor[coo] if PER_CHANNEL else factor[0]
                 finish_row(totals, top[coo, h, 0:64], bias[coo], f, rows[h, coo], vals, sts,
                            TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD,
                            OUT_MAX, TO_OUT)
-        for h in range(32):
-            counters += rows[h]
+        for h in range(32):  # scalar loops: whole-array operations would become parallel loops
+            for coo in range(16):
+                for k in range(NC):
+                    counters[coo, k] += rows[h, coo, k]
 
     return conv1x1
 

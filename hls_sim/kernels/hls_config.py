@@ -9,7 +9,7 @@ loops see only integer constants. :meth:`KernelConfig.header` writes the matchin
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any
 
 from hls_sim.types import Format, parse, result_type
@@ -81,7 +81,13 @@ class KernelConfig:
         return "\n".join(lines) + "\n"
 
     def plan(self) -> "Plan":
-        return Plan.of(self)
+        """Every intermediate C++ type and whether the int64 path applies (computed once)."""
+        return _plan(self)
+
+
+@lru_cache(maxsize=256)
+def _plan(config: KernelConfig) -> "Plan":
+    return Plan.of(config)
 
 
 def conversion(src: Format, dst: Format) -> tuple[int, ...]:
