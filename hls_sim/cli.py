@@ -99,5 +99,167 @@ def run_cmd(layer_file: str, out_dir: str | None, force: bool) -> None:
         raise UserError(str(e)) from None
 
 
+@main.command("golden")
+@click.argument("layer_file", metavar="LAYER.yaml")
+@click.option("-o", "--out", "out_dir", metavar="DIR", required=True,
+              help="The folder to write the golden set into (created; must be empty or absent).")
+@click.option("--count", type=int, default=1, show_default=True, metavar="N",
+              help="Input/expected vectors for the one weight set (vector 0 is the layer's input).")
+@click.option("--hex", "hex_", is_flag=True, help="Write .dat files in hex (the bit pattern) "
+              "instead of signed decimal.")
+@click.option("--force", is_flag=True, help="Replace DIR if it holds a previous golden set.")
+def golden_cmd(layer_file: str, out_dir: str, count: int, hex_: bool, force: bool) -> None:
+    """Write golden vectors for LAYER.yaml: raw integers (.dat and .bin), the configuration
+    header, an index for testbench/golden_tb.cpp and manifest.json (docs/golden.md).
+
+    Example: hls-sim golden weights/conv1x1.yaml -o golden/ --count 4
+    """
+    from hls_sim.golden import GoldenError, check_target, describe, write_golden
+    from hls_sim.layer import LayerError, load_layer
+
+    try:
+        layer = load_layer(layer_file)
+        check_target(out_dir, force)  # refuse before doing any work
+        gs = write_golden(layer, out_dir, count=count, encoding="hex" if hex_ else "decimal",
+                          force=force)
+    except (LayerError, GoldenError) as e:
+        raise UserError(str(e)) from None
+    click.echo(describe(gs))
+
+
+@main.command("csim")
+@click.argument("layer_file", metavar="LAYER.yaml")
+@click.option("--ap-types", "ap_types", metavar="DIR",
+              help="The folder holding ap_fixed.h (default: $XILINX_HLS/include, "
+                   "$HLS_SIM_AP_TYPES, then the hls4ml package's copy).")
+@click.option("--keep", is_flag=True, help="Keep the build folder (golden set and testbench) "
+              "and print where it is.")
+@click.option("--count", type=int, default=1, show_default=True, metavar="N",
+              help="Vectors to check (vector 0 is the layer's input).")
+def csim_cmd(layer_file: str, ap_types: str | None, keep: bool, count: int) -> None:
+    """C simulation: LAYER.yaml's golden set through testbench/golden_tb.cpp and the C++
+    kernel, compiled with g++. Exit status 0 only when every output bit matches.
+
+    Example: hls-sim csim weights/conv1x1.yaml --count 4
+    """
+    from hls_sim.csim import csim_layer, summary
+    from hls_sim.golden import GoldenError
+    from hls_sim.layer import LayerError, load_layer
+    from hls_sim.toolchain import ToolchainError
+
+    try:
+        layer = load_layer(layer_file)
+        res = csim_layer(layer, count=count, ap_types=ap_types, keep=keep)
+    except (LayerError, GoldenError, ToolchainError) as e:
+        raise UserError(" ".join(str(e).split())) from None
+    click.echo(summary(layer, res))
+    if not res.passed:
+        sys.exit(1)
+
+
+@main.command("report")
+@click.argument("layer_file", metavar="LAYER.yaml")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the JSON document (schema hls-sim-report/1, docs/report.md) instead of "
+                   "the tables.")
+@click.option("-o", "--out", "out_file", metavar="FILE",
+              help="Also write the report to FILE: .html (one self-contained page with plots) or "
+                   ".json (the JSON document).")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def report_cmd(layer_file: str, as_json: bool, out_file: str | None, force: bool) -> None:
+    """Quantization error report: where the error of LAYER.yaml's kernel comes from, stage by
+    stage, against the ideal and (with a float: block) the float model, with advice.
+
+    Example: hls-sim report weights/conv1x1.yaml -o report.html
+    """
+    from hls_sim.layer import LayerError, load_layer
+    from hls_sim.report import build_report, render_text
+    from hls_sim.report.output import ReportError, check_target, write_report
+
+    try:
+        layer = load_layer(layer_file)
+        if out_file is not None:  # refuse before doing any work
+            check_target(out_file, force)
+        rep = build_report(layer)
+        written = write_report(rep, out_file, force) if out_file is not None else None
+    except (LayerError, ReportError) as e:
+        raise UserError(str(e)) from None
+    click.echo(rep.to_json() if as_json else render_text(rep.data), nl=not as_json)
+    if written is not None:
+        click.echo(f"wrote     {written}", err=as_json)
+
+
+@main.command("quantize")
+@click.argument("weight_file", metavar="WEIGHT.npy")
+@click.option("-c", "--calibration", "calib_file", metavar="INPUTS.npy", required=True,
+              help="Float calibration inputs: [N][16][34][66] padded buffers or [N][16][32][64] "
+                   "tiles (or one, without N).")
+@click.option("-b", "--bias", "bias_file", metavar="BIAS.npy", help="Float bias [16] (default: 0).")
+@click.option("-o", "--out", "out_dir", metavar="DIR", required=True,
+              help="Write layer.yaml and its .npy files (integer and float) into DIR.")
+@click.option("--per-channel/--per-tensor", default=False,
+              help="One weight scale (and factor) per output channel, or one for the tensor "
+                   "(default).")
+@click.option("--kernel", metavar="KERNEL", help="conv1x1 or dw_conv3x3 (default: from the "
+                                                  "weight's shape).")
+@click.option("--percentile", metavar="P", default="100",
+              help="Scales from this percentile of the calibration inputs and outputs (default "
+                   "100: the maximum).")
+@click.option("--sample", metavar="I", default="0",
+              help="The calibration input the layer file runs on (default 0).")
+@click.option("-t", "--type", "types", metavar="NAME=TYPE", multiple=True,
+              help="A type other than the seed's, e.g. -t 'weight_t=ap_int<6>' (repeatable).")
+@click.option("--name", metavar="NAME", help="The layer's name.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_dir: str,
+                 per_channel: bool, kernel: str | None, percentile: str, sample: str,
+                 types: tuple[str, ...], name: str | None, force: bool) -> None:
+    """Quantize a float layer (symmetric): float weights and calibration inputs become the
+    integer weights, bias and factor of a layer file, with a float: block for hls-sim report.
+
+    Example: hls-sim quantize w.npy -c x.npy -b b.npy --per-channel -o layer/
+    """
+    from hls_sim.kernels import KernelConfig
+    from hls_sim.kernels.hls_config import TYPE_NAMES
+    from hls_sim.quantize import (LAYER_FILES, QuantizeError, load_float, quantize_layer,
+                                  write_layer)
+    from hls_sim.runner import OutputError, check_outputs
+
+    try:
+        p = float(percentile)
+    except ValueError:
+        raise UserError(f"--percentile: {percentile!r} is not a number") from None
+    if not sample.isdigit():
+        raise UserError(f"--sample: {sample!r} is not an index (0, 1, ...)")
+    fields = {}
+    for t in types:
+        n, sep, spelling = t.partition("=")
+        n = n.strip()
+        if not sep or n not in TYPE_NAMES:
+            raise UserError(f"--type {t!r}: expected NAME=TYPE with NAME one of {', '.join(TYPE_NAMES)}")
+        fields[n] = spelling.strip()
+    try:
+        config = KernelConfig(**fields)
+        config.plan()
+    except ValueError as e:
+        raise UserError(f"--type: {e}") from None
+    try:
+        check_outputs(out_dir, LAYER_FILES, force)  # refuse before doing any work
+        w = load_float(weight_file, "weight")
+        b = load_float(bias_file, "bias") if bias_file else None
+        x = load_float(calib_file, "calibration")
+        q = quantize_layer(w, b, x, kernel=kernel, per_channel=per_channel, config=config,
+                           sample=int(sample), percentile=p)
+        src = ", ".join([weight_file] + ([bias_file] if bias_file else []) + [f"calibration {calib_file}"])
+        written = write_layer(q, out_dir, name=name, source=src, force=force)
+    except (QuantizeError, OutputError) as e:
+        msg, head = str(e), str(e).split(":", 1)[0]
+        file = {"weight": weight_file, "bias": bias_file, "calibration": calib_file}.get(head)
+        raise UserError(f"{file}: {msg}" if file else msg) from None
+    click.echo(q.summary())
+    click.echo(f"wrote     {', '.join(str(p) for p in written)}")
+    click.echo(f"next      hls-sim report {written[0]}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

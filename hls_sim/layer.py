@@ -8,7 +8,8 @@ A layer file names the kernel, its eight types and two switches (defaults: the s
 the requantization factor, and where the weight, bias, input (the padded ``bottom`` buffer)
 and, optionally, the initial ``top`` come from: a ``.npy``/``.npz`` file of raw integers
 (paths relative to the YAML file's folder) or a seeded generator. The README section
-"Layer files" is the reference; this module is its one implementation.
+"Layer files" is the reference; this module is its one implementation. An optional
+``float:`` block gives the float layer it quantizes (:class:`FloatModel`, docs/report.md).
 
 Every problem becomes a :class:`LayerError` whose message is one line naming the file, the
 field and the reason: ``layer.yaml: weight: file 'w.npy' not found (looked in /abs/dir)``.
@@ -29,13 +30,14 @@ import numpy as np
 
 from hls_sim.kernels import KERNELS, RUNNERS, KernelConfig, KernelResult
 from hls_sim.kernels.hls_config import CHANNELS, HEIGHT, TILE_H, TILE_W, TYPE_NAMES, WIDTH
-from hls_sim.types import Format, parse
+from hls_sim.types import Format, OMode, QMode, parse
 
 MAX_LAYER_FILE_BYTES = 1 << 20  # a layer file is a few lines; arrays go in .npy files
 TOP_KEYS = ("kernel", "name", "description", "types", "relu_clip", "per_channel_factor",
-            "factor", "weight", "bias", "input", "top")
+            "factor", "weight", "bias", "input", "top", "float")
 REQUIRED_KEYS = ("kernel", "factor", "weight", "bias", "input")
 SOURCE_KEYS = ("file", "key", "generate")
+FLOAT_KEYS = ("weight", "bias", "input", "input_scale", "output_scale")
 GENERATE_KEYS = ("seed", "distribution", "low", "high", "mean", "std", "halo")
 DISTRIBUTIONS = ("uniform", "normal")
 NORMAL_BOUND = 1 << 53  # normal draws are rounded float64s: bounds within +-2**53
@@ -57,6 +59,25 @@ class LayerError(ValueError):
         self.reason = " ".join(str(reason).splitlines())
         super().__init__(f"{self.file}: {field}: {self.reason}" if field
                          else f"{self.file}: {self.reason}")
+
+
+@dataclasses.dataclass
+class FloatModel:
+    """The float layer a quantized layer stands for (a layer file's ``float:`` block).
+
+    Real values: ``weight`` (shaped as the layer's weight) and ``bias`` ``[16]`` (None: the
+    integer bias's real value, ``bias * output_scale``), ``input`` the padded
+    ``[16][34][66]`` float input (None: ``input_scale`` times the integer input's values).
+    A scale maps a type's value to a real value: ``real = scale * value`` (for ap_int and
+    ap_uint the value is the raw integer).
+    """
+
+    weight: np.ndarray
+    output_scale: float
+    bias: np.ndarray | None = None
+    input: np.ndarray | None = None
+    input_scale: float | None = None
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -83,6 +104,8 @@ class Layer:
     """How each of input/weight/bias/factor/top was obtained, in words (for summaries)."""
     given: tuple[str, ...] = ()
     """The optional fields the file set (e.g. ``"top"``)."""
+    float_model: FloatModel | None = None
+    """The float layer this one quantizes (the file's ``float:`` block), or None."""
 
     @property
     def spec(self):  # noqa: ANN201 - KernelSpec
@@ -225,9 +248,13 @@ class _Parser:
             raise self.err("", f"expected a mapping of fields (kernel:, types:, ...), got "
                                f"{_typename(data)}")
         self.check_keys(data, TOP_KEYS, "")
+        fl = data.get("float")
         for k in REQUIRED_KEYS:
             if k not in data:
-                raise self.err(k, "missing (required: " + ", ".join(REQUIRED_KEYS) + ")")
+                if k == "input" and isinstance(fl, dict) and "input" in fl and "input_scale" in fl:
+                    continue  # quantized from float.input below
+                raise self.err(k, "missing (required: " + ", ".join(REQUIRED_KEYS) + ")"
+                               + ("; or float.input with float.input_scale" if k == "input" else ""))
         kernel = data["kernel"]
         if not isinstance(kernel, str) or kernel not in KERNELS:
             raise self.err("kernel", f"expected one of {', '.join(KERNELS)}, got {_typename(kernel)}")
@@ -244,8 +271,12 @@ class _Parser:
         c = config
         weight, wsrc = self.array(data["weight"], "weight", c.weight_t, {spec.weight_shape: None})
         bias, bsrc = self.array(data["bias"], "bias", c.bias_t, {(CHANNELS,): None})
-        bottom, isrc = self.array(data["input"], "input", c.in_t,
-                                  {BUFFER: None, TILE: "tile"}, buffer=True)
+        float_model = self.float_model(data["float"], kernel) if "float" in data else None
+        if "input" in data:
+            bottom, isrc = self.array(data["input"], "input", c.in_t,
+                                      {BUFFER: None, TILE: "tile"}, buffer=True)
+        else:
+            bottom, isrc = _quantize_input(float_model, c.in_t)
         if "top" in data:
             top, tsrc = self.array(data["top"], "top", c.out_t, {BUFFER: None}, buffer=True)
         else:
@@ -253,7 +284,8 @@ class _Parser:
         return Layer(self.file, kernel, config, bottom, weight, bias, factor, top, name,
                      description, {"input": isrc, "weight": wsrc, "bias": bsrc,
                                    "factor": factor_src, "top": tsrc},
-                     tuple(k for k in ("top", "name", "description") if k in data))
+                     tuple(k for k in ("top", "name", "description", "float") if k in data),
+                     float_model)
 
     def text(self, data: dict, key: str, single_line: bool) -> str | None:
         if key not in data or data[key] is None:
@@ -383,6 +415,75 @@ class _Parser:
         arr = np.empty(len(items), dtype=object)
         arr[:] = items
         return self.checked(arr if isinstance(v, list) else arr.reshape(()), fld, fmt)
+
+    # ---- the float model -------------------------------------------------------------------
+    def float_model(self, node: Any, kernel: str) -> FloatModel:
+        """The ``float:`` block: float weight, bias, input and the two scales."""
+        if not isinstance(node, dict):
+            raise self.err("float", "expected a mapping (weight:, bias:, input:, input_scale:, "
+                                    f"output_scale:), got {_typename(node)}")
+        self.check_keys(node, FLOAT_KEYS, "float")
+        for k in ("weight", "output_scale"):
+            if k not in node:
+                raise self.err(f"float.{k}", "missing (the float model needs float.weight and "
+                                             "float.output_scale)")
+        if "input" not in node and "input_scale" not in node:
+            raise self.err("float.input_scale", "missing: give float.input_scale (the real value "
+                                                "of one unit of in_t) or a float input, float.input")
+        spec = KERNELS[kernel]
+        sources: dict[str, str] = {}
+        weight, sources["weight"] = self.float_array(node["weight"], "float.weight",
+                                                     {spec.weight_shape: None})
+        bias = inp = None
+        if "bias" in node:
+            bias, sources["bias"] = self.float_array(node["bias"], "float.bias", {(CHANNELS,): None})
+        if "input" in node:
+            inp, sources["input"] = self.float_array(node["input"], "float.input",
+                                                     {BUFFER: None, TILE: "tile"})
+        out_scale = self.scale(node["output_scale"], "float.output_scale")
+        in_scale = self.scale(node["input_scale"], "float.input_scale") if "input_scale" in node else None
+        return FloatModel(weight, out_scale, bias, inp, in_scale, sources)
+
+    def scale(self, v: Any, fld: str) -> float:
+        v = _float_text(v)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.err(fld, f"expected a positive number, got {_typename(v)}")
+        try:
+            f = float(v)
+        except OverflowError:
+            raise self.err(fld, f"{v} is too large for a float64") from None
+        if not math.isfinite(f) or f <= 0:
+            raise self.err(fld, f"expected a positive finite number, got {v!r}")
+        return f
+
+    def float_array(self, node: Any, fld: str,
+                    shapes: dict[tuple[int, ...], str | None]) -> tuple[np.ndarray, str]:
+        """Real values (float64) from ``{file: x.npy}`` / ``{file: x.npz, key: name}``."""
+        if not isinstance(node, dict):
+            raise self.err(fld, f"expected {{file: x.npy}} or {{file: x.npz, key: name}}, got "
+                                f"{_typename(node)}")
+        self.check_keys(node, ("file", "key"), fld)
+        if "file" not in node:
+            raise self.err(fld, "expected {file: x.npy} or {file: x.npz, key: name}")
+        arr, src = self.load(node, fld)
+        if arr.dtype.kind not in "fiu" or arr.dtype.itemsize > 8:
+            raise self.err(fld, f"{src} holds {arr.dtype} data; expected real numbers (floats)")
+        shape = tuple(arr.shape)
+        if shape not in shapes:
+            want = " or ".join(_dims(s) + (" (the tile; padded here with a zero halo)"
+                                           if kind == "tile" else "") for s, kind in shapes.items())
+            raise self.err(fld, f"{src} has shape {_dims(shape)}; expected {want}")
+        a = np.asarray(arr, dtype=np.float64)
+        bad = ~np.isfinite(a)
+        if bad.any():
+            i = int(np.flatnonzero(bad.ravel())[0])
+            raise self.err(fld, f"{src}: {int(bad.sum())} value(s) are NaN or infinite (first at "
+                                f"index {_index(i, shape)})")
+        if shapes[shape] == "tile":
+            padded = np.zeros(BUFFER, dtype=np.float64)
+            padded[:, 1:1 + TILE_H, 1:1 + TILE_W] = a
+            return padded, f"{src} (tile {_dims(shape)}, padded with a zero halo)"
+        return np.ascontiguousarray(a), src
 
     # ---- arrays ---------------------------------------------------------------------------
     def array(self, node: Any, fld: str, fmt: Format, shapes: dict[tuple[int, ...], str | None],
@@ -572,6 +673,17 @@ def _storage(fmt: Format, arr: np.ndarray) -> np.ndarray:
     out = np.empty(arr.shape, dtype=object)
     out.flat[:] = arr.ravel().tolist()
     return out
+
+
+def _quantize_input(fm: FloatModel, in_t: Format) -> tuple[np.ndarray, str]:
+    """The integer input from ``float.input / float.input_scale``: rounded to nearest (ties to
+    even) and saturated to in_t's range."""
+    target = Format("fixed", in_t.width, in_t.int_bits, in_t.signed, QMode.AP_RND_CONV, OMode.AP_SAT)
+    q = target.quantize(fm.input / fm.input_scale)
+    n_sat = int(q.overflowed.sum())
+    src = (f"quantized from float.input / input_scale {fm.input_scale!r} (rounded to nearest, "
+           f"{n_sat} saturated)")
+    return _storage(in_t, q.raw), src
 
 
 def _zeros(fmt: Format, shape: tuple[int, ...]) -> np.ndarray:

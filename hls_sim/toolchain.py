@@ -18,6 +18,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -114,7 +115,12 @@ def cached_build(
     include_dirs: Sequence[os.PathLike | str] = (),
     flags: Sequence[str] = DEFAULT_FLAGS,
 ) -> Path:
-    """Compile a generated C++ source once per distinct text (keyed by its hash); return the binary."""
+    """Compile a generated C++ source once per distinct text (keyed by its hash); return the binary.
+
+    Safe when several processes or threads build the same text at once: each writes its
+    source and output under names of its own and renames them into place, so nobody ever
+    compiles a half-written file or sees a half-written binary.
+    """
     build = Path(build_dir)
     build.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(
@@ -124,8 +130,15 @@ def cached_build(
     if exe.exists():
         return exe
     src = build / f"{name}-{key}.cpp"
-    src.write_text(source_text)
-    tmp = build / f".{name}-{key}.{os.getpid()}.tmp"
-    compile_cpp([src], tmp, include_dirs=include_dirs, flags=flags)
-    os.replace(tmp, exe)
+    own = f"{os.getpid()}.{threading.get_ident()}"
+    tmp_src = build / f".{name}-{key}.{own}.cpp"
+    tmp = build / f".{name}-{key}.{own}.tmp"
+    try:
+        tmp_src.write_text(source_text)
+        compile_cpp([tmp_src], tmp, include_dirs=include_dirs, flags=flags)
+        os.replace(tmp_src, src)  # kept next to the binary, for reading compile errors
+        os.replace(tmp, exe)
+    finally:
+        for leftover in (tmp_src, tmp):
+            leftover.unlink(missing_ok=True)
     return exe

@@ -97,7 +97,7 @@ def to_fixed(x: Fraction, t: Format, *, src_signed: bool, src_bit_above: bool) -
                     bits[k] = "0" if neg else "1"
             bits[0] = "1" if neg else "0"
         u = int("".join(bits), 2)
-    else:  # AP_SAT, AP_SAT_SYM; AP_WRAP_SM on an unsigned target saturates too
+    else:  # AP_SAT, AP_SAT_SYM (ap_ufixed with AP_WRAP_SM is refused: see Format)
         if s:
             if over:
                 return hi

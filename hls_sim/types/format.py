@@ -48,6 +48,11 @@ class Format:
         object.__setattr__(self, "o_mode", OMode(self.o_mode))
         if not 0 <= self.n_sat <= self.width:
             raise ValueError(f"{name}: saturation bits N must be 0..width ({self.width}), got {self.n_sat}")
+        if self.kind == "fixed" and not self.signed and self.o_mode == OMode.AP_WRAP_SM:
+            # ap_fixed_base::report(): "ap_ufxied<...> cannot support AP_WRAP_SM." and exit(1)
+            # on every construction from a value, so no program can use such a type.
+            raise ValueError(f"{name}: AP_WRAP_SM (sign-magnitude wrap) needs a signed type; "
+                             "the headers refuse ap_ufixed with AP_WRAP_SM")
 
     def _name(self) -> str:
         if self.kind == "int":

@@ -37,4 +37,5 @@ class OMode(IntEnum):
     """Keep the low bits (two's-complement wrap-around). The default. With N>0 the N MSBs
     are forced as the headers do (sign kept, saturation bits set)."""
     AP_WRAP_SM = 4
-    """Sign-magnitude wrap-around (signed types; unsigned types saturate, as the headers do)."""
+    """Sign-magnitude wrap-around. Signed types only: the headers refuse ``ap_ufixed`` with
+    AP_WRAP_SM (they print an error and exit), and so does :class:`~hls_sim.types.Format`."""

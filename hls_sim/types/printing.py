@@ -66,15 +66,21 @@ def _fixed_to_string(raw: int, width: int, int_bits: int, signed: bool, radix: i
     if want and raw < 0:
         tmp = -raw
         text = "-"
-    tmp &= (1 << (width + 1)) - 1
+    bits = tmp & ((1 << (width + 1)) - 1)  # tmp.V, its W+1 bits
     if int_bits > 0:
-        ip = tmp >> frac if frac >= 0 else tmp << -frac
+        # int_part = tmp.V.range(W, W-I): for I > W the low index is negative, and the
+        # headers shift the W+1 bits *left* by I-W within those W+1 bits, so integer bits
+        # above bit W of tmp.V are lost (ap_fixed<8,11> value -1024 prints as "-0")
+        ip = bits >> frac if frac >= 0 else (bits << -frac) & ((1 << (width + 1)) - 1)
         ip &= (1 << (int_bits + 1)) - 1
         text += _int_to_string(ip, int_bits + 1, False, radix, False)
     else:
         text += _PREFIX[radix] + "0"
     if frac <= 0:
         return text
+    # frac_part = ap_ufixed<F, 0>(tmp): the value modulo 1, so for I < 0 the bits above
+    # tmp's W+1 bits are tmp's sign (radix 2 prints negatives unsigned: -0.0625 in
+    # ap_fixed<8,-3> prints as 0b0.11110000000)
     fpart = tmp & ((1 << frac) - 1)
     if fpart == 0:
         return text

@@ -69,23 +69,23 @@ def round_shift(v, d, q_mode):
     half = 1 << (d - 1)
     qb = rem >= half
     r = (rem & (half - 1)) != 0
+    # `&` and `|` on bools, not `and`/`or`: no data-dependent branches in compiled loops
+    # (the mode tests are loop-invariant), about 5x faster on random data
     if q_mode == AP_TRN:
         inc = False
     elif q_mode == AP_RND:
         inc = qb
     elif q_mode == AP_RND_ZERO:
-        inc = qb and (neg or r)
+        inc = qb & (neg | r)
     elif q_mode == AP_RND_MIN_INF:
-        inc = qb and r
+        inc = qb & r
     elif q_mode == AP_RND_INF:
-        inc = qb and ((not neg) or r)
+        inc = qb & ((not neg) | r)
     elif q_mode == AP_RND_CONV:
-        inc = qb and ((fl & 1) == 1 or r)
+        inc = qb & (((fl & 1) == 1) | r)
     else:  # AP_TRN_ZERO
-        inc = neg and (qb or r)
-    if inc:
-        fl += 1
-    return fl, rem != 0
+        inc = neg & (qb | r)
+    return fl + inc, rem != 0
 
 
 @jitable
@@ -136,7 +136,8 @@ def overflow_adjust(u, w, signed, o_mode, n_sat, ovf, unf, ld, sign):
             m = _range_mask(w, w - n_sat, w - 2)
             u = (u & ~m) if sign else (u | m)
         return _set_bit(u, w - 1, sign)
-    # AP_SAT, AP_SAT_SYM, and AP_WRAP_SM on unsigned targets
+    # AP_SAT, AP_SAT_SYM (and AP_WRAP_SM on an unsigned target, which the headers refuse
+    # to construct and Format rejects; the headers' overflow_adjust would saturate it)
     if signed:
         if ovf:
             return top - 1
@@ -193,8 +194,7 @@ def _rounded(v, w2, f2, w, f, signed, q_mode, o_mode):
     else:
         ovf = q > hi
         unf = q < lo
-        if o_mode == AP_SAT_SYM and signed and q == lo:
-            unf = True
+        unf = unf | ((o_mode == AP_SAT_SYM) & signed & (q == lo))
     return q, pattern, big, status, ovf, unf
 
 
@@ -206,7 +206,7 @@ def cast_raw(v, w2, f2, w, f, signed, q_mode, o_mode, n_sat):
     """
     q, pattern, big, status, ovf, unf = _rounded(v, w2, f2, w, f, signed, q_mode, o_mode)
     u = low_bits(pattern, w)
-    if ovf or unf:
+    if ovf | unf:
         status |= OVERFLOW
         pos1 = f2 - f + w
         ld = False
@@ -330,3 +330,112 @@ def convert(v, p):
         return fixed_to_int(v, p[1], p[3], p[4] != 0, p[5], p[7] != 0)
     return cast_raw(v, p[1], p[2], p[5], p[6], p[7] != 0, p[8], p[9], p[10])
 
+
+# ---- division: the headers' ap_private long division (exact path, plain Python) -----------
+# Integer division truncates (toward zero for signed operands), so it lives here with the
+# other rules. Up to 64 bits the headers divide natively and the result is the exact
+# quotient. Wider, ap_private runs Knuth's algorithm D on 32-bit digits, ported from an old
+# LLVM APInt with a bug: when a trial quotient digit is one too large (rare: about 2 in
+# 2**32 digits, but runs of ones hit it), step D4 negates the partial remainder -- all of
+# it, not just the current window -- before adding the divisor back, and the quotient
+# comes out wrong (e.g. ((2**76-1) << 120) / (2**99-1) gives about half the true value).
+# The headers are the truth, so the port below keeps the bug; the differential tests
+# pin it down.
+
+_M32 = (1 << 32) - 1
+_M64 = (1 << 64) - 1
+
+
+def _knuth_div(u: list, v: list, q: list, m: int, n: int) -> None:
+    """``ap_private_ops::KnuthDiv`` (quotient only), on lists of 32-bit digits, in place."""
+    b = 1 << 32
+    shift = 32 - v[n - 1].bit_length()  # CountLeadingZeros_32
+    if shift:
+        u_carry = v_carry = 0
+        for i in range(m + n):
+            u_tmp = u[i] >> (32 - shift)
+            u[i] = ((u[i] << shift) & _M32) | u_carry
+            u_carry = u_tmp
+        for i in range(n):
+            v_tmp = v[i] >> (32 - shift)
+            v[i] = ((v[i] << shift) & _M32) | v_carry
+            v_carry = v_tmp
+        u[m + n] = u_carry
+    else:
+        u[m + n] = 0
+    j = m
+    while True:
+        dividend = (u[j + n] << 32) + u[j + n - 1]
+        qp, rp = divmod(dividend, v[n - 1])
+        if qp == b or ((qp * v[n - 2]) & _M64) > b * rp + u[j + n - 2]:
+            qp -= 1
+            rp += v[n - 1]
+            if rp < b and (qp == b or ((qp * v[n - 2]) & _M64) > b * rp + u[j + n - 2]):
+                qp -= 1
+        is_neg = False
+        for i in range(n):
+            u_tmp = u[j + i] | (u[j + i + 1] << 32)
+            subtrahend = (qp * v[i]) & _M64
+            borrow = subtrahend > u_tmp
+            result = (u_tmp - subtrahend) & _M64
+            k = j + i
+            u[k] = result & _M32
+            u[k + 1] = result >> 32
+            k += 2
+            while borrow and k <= m + n:
+                borrow = u[k] == 0
+                u[k] = (u[k] - 1) & _M32
+                k += 1
+            is_neg = is_neg or borrow
+        if is_neg:  # the bug: b's complement of all of u, not of u[j..j+n]
+            carry = True
+            for i in range(m + n + 1):
+                u[i] = (~u[i] + carry) & _M32
+                carry = carry and u[i] == 0
+        q[j] = qp & _M32
+        if is_neg:
+            q[j] = (q[j] - 1) & _M32
+            carry = False
+            for i in range(n):
+                limit = min(u[j + i], v[i])
+                u[j + i] = (u[j + i] + v[i] + carry) & _M32
+                carry = u[j + i] < limit or (carry and u[j + i] == limit)
+            u[j + n] = (u[j + n] + carry) & _M32
+        j -= 1
+        if j < 0:
+            return
+
+
+def udiv(u: int, v: int, m: int) -> int:
+    """``ap_private<m, false>::udiv``: ``u / v`` for m-bit patterns u, v (v != 0)."""
+    if m <= 64 or v > u or u == 0:
+        return u // v
+    if u == v:
+        return 1
+    lhs_words, rhs_words = (u.bit_length() + 63) // 64, (v.bit_length() + 63) // 64
+    if lhs_words == 1:  # both fit a word: native division
+        return u // v
+    n = rhs_words * 2
+    mm = lhs_words * 2 - n
+    uu = [(u >> (32 * i)) & _M32 for i in range(mm + n)] + [0]
+    vv = [(v >> (32 * i)) & _M32 for i in range(n)]
+    qq = [0] * (mm + n)
+    while n > 0 and vv[n - 1] == 0:  # strip leading zero digits
+        n -= 1
+        mm += 1
+    while mm + n > 0 and uu[mm + n - 1] == 0:
+        mm -= 1
+    if n == 1:  # short division: exact
+        return u // v
+    _knuth_div(uu, vv, qq, mm, n)
+    return sum(d << (32 * i) for i, d in enumerate(qq)) & ((1 << m) - 1)
+
+
+def div(a: int, b: int, m: int, signed: bool) -> int:
+    """``ap_private<m, signed>`` division of a by b (values of that type, b != 0), as
+    ``sdiv`` (signed) or ``udiv``: magnitudes divided, sign applied, result wrapped to m bits."""
+    mask = (1 << m) - 1
+    if not signed:
+        return udiv(a & mask, b & mask, m)
+    q = udiv((-a if a < 0 else a) & mask, (-b if b < 0 else b) & mask, m)
+    return wrap(-q if (a < 0) != (b < 0) else q, m, True)

@@ -1,42 +1,49 @@
 """The numba twins against the C++ kernels compiled with g++ and the real ap_types headers.
 
-Every configuration of the matrix, both kernels, the whole top buffer bit for bit; plus the
-seed's own two functions, pasted verbatim, against kernels/ (testbench/seed_equivalence.cpp).
+Every configuration of the matrix, both kernels (30 layers): the twin writes a golden set (two
+vectors, the whole top buffer each), and testbench/golden_tb.cpp replays it through the C++
+kernel and compares every bit -- through hls_sim.csim.csim_layer, the library function of
+``hls-sim csim``, so the tests, the command and Vitis users share one harness. Plus the seed's
+own two functions, pasted verbatim, against kernels/ (testbench/seed_equivalence.cpp).
 """
 
 from __future__ import annotations
 
 import subprocess
 
-import numpy as np
 import pytest
 
-from hls_sim.kernels import RUNNERS
+from hls_sim.csim import csim_layer
 from hls_sim.toolchain import compile_cpp
 from tests.kernels import cxx
-from tests.kernels.matrix import CONFIGS, EXACT_CONFIG, KERNELS, config_of, make_inputs, seed_of
+from tests.kernels.matrix import CONFIGS, EXACT_CONFIG, KERNELS, config_of
 
 pytestmark = pytest.mark.toolchain
 
 ALL = {**CONFIGS, "exact-path": EXACT_CONFIG}
 CASES = [(k, name) for k in KERNELS for name in ALL]
+VECTORS = 2
+
+
+def test_the_matrix_is_large_enough():
+    assert len(CASES) >= 24 and {k for k, _ in CASES} == set(KERNELS)
 
 
 @pytest.fixture(scope="module")
-def runners(toolchain):
-    return cxx.build_all([(k, config_of(ALL[name][0])) for k, name in CASES])
+def testbenches(toolchain):
+    """Every testbench compiled before the first test runs, in parallel (or from the cache)."""
+    return cxx.prebuild([(k, config_of(ALL[name][0])) for k, name in CASES])
 
 
 @pytest.mark.parametrize("kernel, name", CASES)
-def test_twin_equals_cxx_kernel(runners, kernel, name):
+def test_golden_set_passes_the_cxx_testbench(testbenches, tmp_path, kernel, name):
     fields, scale = ALL[name]
-    c = config_of(fields)
-    for seed in range(2):
-        inp = make_inputs(kernel, c, scale, seed=seed_of(kernel, name, "cxx", str(seed)))
-        want = cxx.run(runners[(kernel, c)], inp)
-        got = RUNNERS[kernel](inp["bottom"], inp["top"], inp["weight"], inp["bias"], inp["factor"], c)
-        diff = np.argwhere(got.top.raw.astype(np.int64) != want)
-        assert diff.size == 0, f"{len(diff)} outputs differ, first at {diff[0].tolist()}"
+    layer = cxx.layer_of(kernel, name, config_of(fields), scale)
+    res = csim_layer(layer, count=VECTORS, build_dir=tmp_path, cache_dir=cxx.CACHE)
+    assert res.exe == testbenches[(kernel, layer.config)]  # the prebuilt binary, not a new one
+    assert res.passed and res.returncode == 0, res.output
+    assert (f"PASS: {VECTORS} vector(s), {VECTORS} tensor(s), {VECTORS * 16 * 34 * 66} elements "
+            "checked bit for bit, 0 mismatches") in res.output, res.output
 
 
 def test_seed_verbatim_equals_kernels(toolchain, tmp_path):

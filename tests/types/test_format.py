@@ -39,6 +39,7 @@ def test_canonical_spelling_omits_defaults():
     ("ap_fixed<8>", "2 to 5 arguments"),
     ("ap_fixed<8,x>", "integer bits must be an integer"),
     ("ap_fixed<8,3,AP_RND,AP_SAT,9>", "saturation bits N must be 0..width"),
+    ("ap_ufixed<8,3,AP_RND,AP_WRAP_SM>", "AP_WRAP_SM .* needs a signed type"),
     ("ap_fixed<8,,3>", "empty template argument"),
     ("int", "not a type"),
     ("ap_int<8>; system(\"rm\")", "not a type"),

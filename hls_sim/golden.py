@@ -1,0 +1,607 @@
+"""Golden vectors: everything a testbench needs to check a C++ kernel bit for bit.
+
+The library behind ``hls-sim golden``::
+
+    from hls_sim.layer import load_layer
+    from hls_sim.golden import write_golden
+    gs = write_golden(load_layer("weights/conv1x1.yaml"), "golden/", count=4)
+    gs.path, gs.manifest["tensors"]["expected_0"]
+
+A golden set is one folder (docs/golden.md is the reference):
+
+- every tensor the kernel reads or writes, as the raw stored integers of its type (never
+  rounded floats), twice: ``NAME.dat`` (text, one value per line, decimal or hex) and
+  ``NAME.bin`` (little-endian two's complement, 8 bytes per element up to 64 bits);
+  ``weight``, ``bias``, ``factor`` once, and per vector ``k``: ``input_k`` (the ``bottom``
+  buffer), ``top_k`` (``top`` before the call) and ``expected_k`` (``top`` after it);
+- ``hls_sim_config.h`` (the configuration header, :meth:`KernelConfig.header`),
+  ``hls_sim_golden.h`` (selects that header and the kernel) and ``hls_sim_kernel.cpp`` (the
+  kernel of ``kernels/`` compiled with them): what ``testbench/golden_tb.cpp`` is built with;
+- ``hls_sim_golden.txt``: a plain-text index the C++ testbench reads (it parses no JSON);
+- ``manifest.json``: every tensor with its files, C type, shape, layout, format and sha256,
+  and the layer configuration that produced the set.
+
+The output is deterministic (sorted keys, no timestamps, no absolute paths): the same layer
+gives byte-identical files on any machine. Vector 0 is the layer's own input; vectors 1.. draw
+their inputs from the layer's input values with seeds derived from the layer's content.
+
+Safety: nothing from the layer file becomes C++ text. Types are re-emitted from the parsed
+:class:`~hls_sim.types.Format` (and re-parsed as a check), every identifier written into C++
+is checked against ``[A-Za-z_][A-Za-z0-9_]*``, numbers are formatted here, and file names are
+fixed by this module.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+import hls_sim
+from hls_sim.kernels import KERNELS, RUNNERS, KernelConfig
+from hls_sim.kernels.hls_config import TYPE_NAMES
+from hls_sim.layer import Layer
+from hls_sim.types import Format, parse
+
+FORMAT_NAME = "hls-sim-golden"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+INDEX = "hls_sim_golden.txt"
+CONFIG_HEADER = "hls_sim_config.h"
+SELECT_HEADER = "hls_sim_golden.h"
+KERNEL_SOURCE = "hls_sim_kernel.cpp"
+MAX_COUNT = 1000
+ENCODINGS = ("decimal", "hex")
+
+# the C++ kernel source and the macro golden_tb.cpp selects it by, per kernel of the registry
+KERNEL_FILES = {"conv1x1": ("conv1x1.cpp", "HLS_SIM_GOLDEN_CONV1X1"),
+                "dw_conv3x3": ("dw_conv3x3.cpp", "HLS_SIM_GOLDEN_DW_CONV_3X3")}
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.]*")
+_CPP_TYPE = re.compile(r"ap_u?(int|fixed)<[0-9A-Z_,\-]+>")
+
+
+class GoldenError(ValueError):
+    """A problem with the output folder or the request (one line, naming the path)."""
+
+
+@dataclasses.dataclass
+class GoldenSet:
+    """A golden set on disk: its folder, its manifest and the files it holds (sorted)."""
+
+    path: Path
+    manifest: dict
+    files: list[str]
+
+    @property
+    def kernel(self) -> str:
+        return self.manifest["kernel"]["name"]
+
+    @property
+    def count(self) -> int:
+        return self.manifest["vectors"]["count"]
+
+
+# ---- checks on what becomes C++ -----------------------------------------------------------------
+def _ident(name: str) -> str:
+    if not isinstance(name, str) or not _IDENT.fullmatch(name):
+        raise GoldenError(f"{name!r} is not a C++ identifier; refusing to write it into C++")
+    return name
+
+
+def cpp_type(fmt: Format) -> str:
+    """The C++ spelling of ``fmt``, re-emitted from the parsed format and checked: it must use
+    only the characters of an ap_* spelling and parse back to the very same format."""
+    if not isinstance(fmt, Format):
+        raise GoldenError(f"expected a parsed Format, got {type(fmt).__name__}")
+    text = fmt.cpp()
+    if not _CPP_TYPE.fullmatch(text) or parse(text) != fmt:
+        raise GoldenError(f"{text!r}: not a safe re-spelling of {fmt}")
+    return text
+
+
+def config_header(config: KernelConfig) -> str:
+    """:meth:`KernelConfig.header`, with every line checked to be one of the forms it may take."""
+    text = config.header()
+    allowed = re.compile(r"(//[^\n]*|#pragma once|typedef ap_u?(int|fixed)<[0-9A-Z_,\-]+> "
+                         r"[a-z_]+;|#define HLS_SIM_[A-Z_]+ [01])")
+    for line in text.splitlines():
+        if not allowed.fullmatch(line):
+            raise GoldenError(f"configuration header line {line!r} is not of a generated form")
+    for n in TYPE_NAMES:
+        cpp_type(getattr(config, n))
+    return text
+
+
+def config_id(kernel: str, header: str) -> str:
+    """A short id of (kernel, configuration header): the testbench refuses a set built for
+    another configuration than the one it was compiled with."""
+    return hashlib.sha256(f"{kernel}\n{header}".encode()).hexdigest()[:16]
+
+
+def select_header(kernel: str, cid: str) -> str:
+    _, macro = KERNEL_FILES[kernel]
+    cpp_name = _ident(KERNELS[kernel].cpp_name)
+    if not re.fullmatch(r"[0-9a-f]{16}", cid):
+        raise GoldenError(f"bad configuration id {cid!r}")
+    return "\n".join([
+        "// Generated by hls-sim golden: the configuration and kernel of this golden set.",
+        "// Included first by testbench/golden_tb.cpp and by hls_sim_kernel.cpp.",
+        "#ifndef HLS_SIM_GOLDEN_H",
+        "#define HLS_SIM_GOLDEN_H",
+        f'#define HLS_SIM_CONFIG "{CONFIG_HEADER}"',
+        f"#define {_ident(macro)} 1",
+        f'#define HLS_SIM_GOLDEN_KERNEL "{_ident(kernel)}"',
+        f'#define HLS_SIM_GOLDEN_FUNCTION "{cpp_name}"',
+        f'#define HLS_SIM_GOLDEN_CONFIG_ID "{cid}"',
+        "#endif",
+        ""])
+
+
+def kernel_source(kernel: str) -> str:
+    src, _ = KERNEL_FILES[kernel]
+    if not _FILE.fullmatch(src):
+        raise GoldenError(f"bad kernel source name {src!r}")
+    cpp_name = _ident(KERNELS[kernel].cpp_name)
+    return "\n".join([
+        f"// Generated by hls-sim golden: the kernel {cpp_name} of kernels/{src}, compiled for",
+        f"// this golden set's configuration ({CONFIG_HEADER}). Add this file as the design",
+        "// source, with this folder and kernels/ on the include path (-I).",
+        f'#include "{SELECT_HEADER}"',
+        f'#include "{src}"',
+        ""])
+
+
+def generated_files(kernel: str, config: KernelConfig) -> dict[str, bytes]:
+    """The three generated C++ files of a golden set (they depend only on the kernel and the
+    configuration): what testbench/golden_tb.cpp is compiled with."""
+    if kernel not in KERNEL_FILES:
+        raise GoldenError(f"kernel {kernel!r} has no C++ source known to the golden testbench")
+    header = config_header(config)
+    cid = config_id(kernel, header)
+    return {CONFIG_HEADER: header.encode("ascii"),
+            SELECT_HEADER: select_header(kernel, cid).encode("ascii"),
+            KERNEL_SOURCE: kernel_source(kernel).encode("ascii")}
+
+
+# ---- encodings ------------------------------------------------------------------------------------
+def element_bytes(fmt: Format) -> int:
+    """Bytes per element in a ``.bin`` file: 8 per started 64 bits of the type."""
+    return 8 * ((fmt.width + 63) // 64)
+
+
+def encode_bin(fmt: Format, raw: np.ndarray) -> bytes:
+    """Raw integers as little-endian two's complement, ``element_bytes(fmt)`` each
+    (sign-extended for signed types, zero-extended for unsigned ones)."""
+    a = np.asarray(raw)
+    n = element_bytes(fmt)
+    if n == 8 and a.dtype != object:
+        return np.ascontiguousarray(a, dtype="<i8").tobytes()
+    mod = 1 << (8 * n)
+    return b"".join((int(v) % mod).to_bytes(n, "little") for v in a.ravel().tolist())
+
+
+def decode_bin(fmt: Format, data: bytes, shape: tuple[int, ...]) -> np.ndarray:
+    """The inverse of :func:`encode_bin` (int64, or an object array of ints beyond 64 bits)."""
+    n = element_bytes(fmt)
+    if n == 8 and fmt.fits_int64:
+        return np.frombuffer(data, dtype="<i8").astype(np.int64).reshape(shape)
+    vals = [int.from_bytes(data[i:i + n], "little", signed=fmt.signed)
+            for i in range(0, len(data), n)]
+    out = np.empty(len(vals), dtype=object)
+    out[:] = vals
+    return out.reshape(shape)
+
+
+def encode_dat(fmt: Format, raw: np.ndarray, encoding: str = "decimal") -> bytes:
+    """One raw integer per line: signed decimal, or the type's bit pattern in hex
+    (``0x`` and ``ceil(width/4)`` lowercase digits)."""
+    vals = np.asarray(raw).ravel().tolist()
+    if encoding == "decimal":
+        lines = map(str, vals)
+    elif encoding == "hex":
+        mask, digits = (1 << fmt.width) - 1, (fmt.width + 3) // 4
+        lines = (f"0x{int(v) & mask:0{digits}x}" for v in vals)
+    else:
+        raise GoldenError(f"unknown .dat encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def decode_dat(fmt: Format, data: bytes, shape: tuple[int, ...]) -> np.ndarray:
+    """The inverse of :func:`encode_dat` (either encoding)."""
+    vals = []
+    for line in data.decode("ascii").split():
+        if line.startswith("0x"):
+            v = int(line, 16)
+            if fmt.signed and v >> (fmt.width - 1):
+                v -= 1 << fmt.width
+        else:
+            v = int(line)
+        vals.append(v)
+    out = np.empty(len(vals), dtype=object)
+    out[:] = vals
+    return (out.astype(np.int64) if fmt.fits_int64 else out).reshape(shape)
+
+
+# ---- what goes in a set -------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Tensor:
+    name: str          # file stem
+    role: str          # weight | bias | factor | input | top | expected
+    typedef: str       # in_t, out_t, ...
+    argument: str      # the kernel's C++ parameter
+    direction: str     # in | out
+    vector: int | None
+
+
+def _tensors(kernel: str, count: int) -> Iterator[_Tensor]:
+    yield _Tensor("weight", "weight", "weight_t", "weight", "in", None)
+    yield _Tensor("bias", "bias", "bias_t", "bias", "in", None)
+    yield _Tensor("factor", "factor", "factor_t", "factor", "in", None)
+    for k in range(count):
+        yield _Tensor(f"input_{k}", "input", "in_t", "bottom", "in", k)
+        yield _Tensor(f"top_{k}", "top", "out_t", "top", "in", k)
+        yield _Tensor(f"expected_{k}", "expected", "out_t", "top", "out", k)
+
+
+def _layer_digest(layer: Layer) -> bytes:
+    """A digest of everything that determines the kernel's behaviour: seeds derive from it."""
+    h = hashlib.sha256()
+    c = layer.config
+    h.update(f"{layer.kernel}\n{c.header()}".encode())
+    for name, fmt in (("input", c.in_t), ("weight", c.weight_t), ("bias", c.bias_t),
+                      ("factor", c.factor_t), ("top", c.out_t)):
+        arr = getattr(layer, name)
+        h.update(f"\n{name}{list(np.shape(arr))}\n".encode())
+        h.update(encode_bin(fmt, arr))
+    return h.digest()
+
+
+def vector_seed(digest: bytes, k: int) -> int:
+    """The seed of vector ``k`` (k >= 1): from the layer's content, the same on every machine."""
+    d = hashlib.sha256(b"hls-sim golden vector\0" + digest + f"\0{k}".encode()).digest()
+    return int.from_bytes(d[:8], "little") >> 1
+
+
+def _halo_is_zero(a: np.ndarray) -> bool:
+    edges = (a[:, 0, :], a[:, -1, :], a[:, :, 0], a[:, :, -1])
+    return all(not np.any(e != 0) for e in edges)
+
+
+def vector_input(layer: Layer, seed: int) -> np.ndarray:
+    """An input buffer drawn (with replacement) from the values of the layer's input, with
+    ``numpy.random.default_rng(seed)``; a zero halo in the layer stays a zero halo."""
+    src = np.asarray(layer.input)
+    zero_halo = _halo_is_zero(src)
+    pool = (src[:, 1:-1, 1:-1] if zero_halo else src).ravel()
+    rng = np.random.default_rng(seed)
+    out = pool[rng.integers(0, pool.size, size=src.shape, dtype=np.int64)]
+    if zero_halo:
+        out[:, 0, :] = out[:, -1, :] = out[:, :, 0] = out[:, :, -1] = 0
+    return out
+
+
+def _run(layer: Layer, bottom: np.ndarray) -> np.ndarray:
+    res = RUNNERS[layer.kernel](bottom, layer.top, layer.weight, layer.bias, layer.factor,
+                                layer.config)
+    return res.top.raw
+
+
+def _format_info(fmt: Format) -> dict:
+    return {"width": fmt.width, "int_bits": fmt.int_bits, "frac_bits": fmt.frac_bits,
+            "signed": fmt.signed, "q_mode": fmt.q_mode.name, "o_mode": fmt.o_mode.name,
+            "n_sat": fmt.n_sat}
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _dump_json(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fill(layer: Layer, d: Path, count: int, encoding: str) -> dict:
+    """Write the whole set into the (empty, private) folder ``d``; return the manifest."""
+    kernel = layer.kernel
+    c = layer.config
+    cid = config_id(kernel, config_header(c))
+    generated = generated_files(kernel, c)
+    for name, data in generated.items():
+        _write(d / name, data)
+
+    digest = _layer_digest(layer)
+    seeds: list[int | None] = [None] + [vector_seed(digest, k) for k in range(1, count)]
+    tensors: dict[str, dict] = {}
+
+    def put(t: _Tensor, raw: np.ndarray) -> None:
+        fmt: Format = getattr(c, t.typedef)
+        shape = [int(n) for n in np.shape(raw)]
+        dat = encode_dat(fmt, raw, encoding)
+        binary = encode_bin(fmt, raw)
+        _write(d / f"{t.name}.dat", dat)
+        _write(d / f"{t.name}.bin", binary)
+        tensors[t.name] = {
+            "role": t.role, "vector": t.vector, "argument": t.argument, "direction": t.direction,
+            "typedef": t.typedef, "c_type": cpp_type(fmt), "format": _format_info(fmt),
+            "shape": shape, "elements": int(np.prod(shape, dtype=np.int64)), "layout": "C",
+            "files": {
+                "dat": {"file": f"{t.name}.dat", "encoding": encoding, "sha256": _sha(dat)},
+                "bin": {"file": f"{t.name}.bin", "byte_order": "little",
+                        "element_bytes": element_bytes(fmt), "sha256": _sha(binary)},
+            },
+        }
+
+    fixed = {"weight": layer.weight, "bias": layer.bias, "factor": layer.factor}
+    vectors = []
+    for t in _tensors(kernel, count):
+        if t.vector is None:
+            put(t, fixed[t.role])
+            continue
+        k = t.vector
+        if t.role == "input":
+            bottom = layer.input if k == 0 else vector_input(layer, seeds[k])
+            put(t, bottom)
+        elif t.role == "top":
+            put(t, layer.top)
+        else:
+            put(t, _run(layer, bottom))
+            vectors.append({"index": k, "input": f"input_{k}", "top": f"top_{k}",
+                            "expected": f"expected_{k}", "seed": seeds[k],
+                            "source": "the layer's input" if k == 0 else
+                            "drawn from the layer's input values (numpy default_rng(seed), "
+                            "with replacement; a zero halo stays zero)"})
+
+    spec = KERNELS[kernel]
+    index = "\n".join([
+        f"hls_sim_golden {FORMAT_VERSION}",
+        f"kernel {_ident(kernel)}",
+        f"function {_ident(spec.cpp_name)}",
+        f"config {cid}",
+        f"vectors {count}",
+        f"factors {int(np.size(layer.factor))}",
+        ""]).encode("ascii")
+    _write(d / INDEX, index)
+
+    files = {name: {"sha256": _sha(data)} for name, data in generated.items()}
+    files[INDEX] = {"sha256": _sha(index)}
+    manifest = {
+        "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+        "generator": f"hls-sim {hls_sim.__version__}",
+        "kernel": {"name": kernel, "function": spec.cpp_name,
+                   "source": f"kernels/{KERNEL_FILES[kernel][0]}",
+                   "select_macro": KERNEL_FILES[kernel][1],
+                   "signature": _signature(spec.cpp_name, kernel, c)},
+        "layer": {"file": Path(layer.path).name, "name": layer.name,
+                  "description": layer.description, "config": _config_info(c),
+                  "sources": dict(sorted(layer.sources.items()))},
+        "config_id": cid,
+        "vectors": {"count": count, "list": vectors},
+        "tensors": tensors,
+        "files": files,
+        "binary": "little-endian two's complement, sign-extended (signed types) or zero-extended "
+                  "(unsigned) to element_bytes = 8 * ceil(width / 64) bytes per element",
+        "dat": "one raw stored integer per line in C order; decimal: the signed raw value; hex: "
+               "0x and ceil(width/4) lowercase digits of the width-bit two's-complement pattern",
+        "value": "value = raw * 2**-frac_bits",
+        "expected": "expected_k is the whole top buffer after one call of the kernel on input_k "
+                    "(bottom), top_k (top before the call), weight, bias and factor",
+    }
+    _write(d / MANIFEST, _dump_json(manifest))
+    return manifest
+
+
+def _config_info(c: KernelConfig) -> dict:
+    d = c.to_dict()
+    d["cpp"] = {n: cpp_type(getattr(c, n)) for n in TYPE_NAMES}
+    return d
+
+
+def _signature(cpp_name: str, kernel: str, c: KernelConfig) -> str:
+    w = "".join(f"[{n}]" for n in KERNELS[kernel].weight_shape)
+    f = "factor_t factor[16]" if c.per_channel_factor else "factor_t factor"
+    return (f"void {cpp_name}(in_t bottom[16][34][66], out_t top[16][34][66], "
+            f"weight_t weight{w}, bias_t bias[16], {f})")
+
+
+# ---- the output folder ---------------------------------------------------------------------------
+def check_target(out_dir: str | os.PathLike, force: bool = False) -> Path:
+    """Refuse, before any work, a target that is not a folder, or a non-empty folder without
+    ``force``."""
+    d = Path(out_dir)
+    full = Path(os.path.abspath(d))
+    if full.parent == full or full == Path.cwd() or full in Path.cwd().parents:
+        raise GoldenError(f"{d}: is the current folder or one above it; give a folder of its own")
+    if d.is_symlink():
+        raise GoldenError(f"{d}: is a symbolic link; give the folder itself")
+    if d.exists():
+        if not d.is_dir():
+            raise GoldenError(f"{d}: exists and is not a folder")
+        if any(d.iterdir()):
+            if not force:
+                raise GoldenError(f"{d}: folder is not empty; nothing written (pass --force to "
+                                  "replace a previous golden set)")
+            if not _is_golden_set(d):
+                raise GoldenError(f"{d}: not a golden set (no {MANIFEST} written by hls-sim "
+                                  "golden); --force replaces only a previous golden set, so "
+                                  "nothing was written")
+    return d
+
+
+def _is_golden_set(d: Path) -> bool:
+    try:
+        m = json.loads((d / MANIFEST).read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(m, dict) and m.get("format") == FORMAT_NAME
+
+
+def _check_count(count: Any) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise GoldenError(f"count must be an integer from 1 to {MAX_COUNT}, got {count!r}")
+    return count
+
+
+def write_golden(layer: Layer, out_dir: str | os.PathLike, *, count: int = 1,
+                 encoding: str = "decimal", force: bool = False) -> GoldenSet:
+    """Write the golden set of ``layer`` into ``out_dir`` (``count`` vectors, one weight set).
+
+    Refuses a non-empty folder unless ``force``. The set is written into a temporary folder
+    beside ``out_dir`` and renamed into place, so an interrupted run leaves no half-written
+    set; with ``force`` the old folder is swapped out atomically where the system allows
+    (Linux ``renameat2``), else by two renames, and then deleted.
+    """
+    count = _check_count(count)
+    if encoding not in ENCODINGS:
+        raise GoldenError(f"unknown .dat encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+    d = Path(os.path.abspath(check_target(out_dir, force)))
+    shown = Path(out_dir)
+    parent = d.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GoldenError(f"{parent}: cannot create the folder: {e.strerror or e}") from None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}.tmp-", dir=parent))
+    except OSError as e:
+        raise GoldenError(f"{parent}: cannot write there: {e.strerror or e}") from None
+    try:
+        try:
+            manifest = _fill(layer, tmp, count, encoding)
+        except OSError as e:
+            raise GoldenError(f"{shown}: cannot write: {e.strerror or e}") from None
+        _chmod_like_mkdir(tmp)
+        _move_into_place(tmp, d, force)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return GoldenSet(shown, manifest, sorted(p.name for p in d.iterdir()))
+
+
+def _chmod_like_mkdir(p: Path) -> None:
+    """mkdtemp makes a 0700 folder; give the finished set the mode a plain mkdir would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(p, 0o777 & ~umask)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd = -100
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _move_into_place(tmp: Path, d: Path, force: bool) -> None:
+    try:
+        if not d.exists():
+            os.rename(tmp, d)
+            return
+        if not any(d.iterdir()):
+            os.rmdir(d)
+            os.rename(tmp, d)
+            return
+        check_target(d, force)  # filled meanwhile by someone else: refuse as before
+        if _exchange(tmp, d):  # tmp now holds the old set; the caller deletes it
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{d.name}.old-", dir=d.parent))
+        os.rmdir(old)
+        os.rename(d, old)
+        try:
+            os.rename(tmp, d)
+        except OSError:
+            os.rename(old, d)  # put the old set back
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as e:
+        raise GoldenError(f"{d}: cannot move the finished set into place: {e.strerror or e}") from None
+
+
+# ---- reading a set back --------------------------------------------------------------------------
+def read_manifest(golden_dir: str | os.PathLike) -> dict:
+    p = Path(golden_dir) / MANIFEST
+    try:
+        return json.loads(p.read_text(encoding="ascii"))
+    except FileNotFoundError:
+        raise GoldenError(f"{p}: not found; not a golden set") from None
+    except (OSError, ValueError) as e:
+        raise GoldenError(f"{p}: cannot read: {e}") from None
+
+
+def read_tensor(golden_dir: str | os.PathLike, name: str, kind: str = "bin") -> np.ndarray:
+    """A tensor of a golden set as raw integers, from its ``.bin`` (or ``.dat``) file."""
+    m = read_manifest(golden_dir)
+    if name not in m["tensors"]:
+        raise GoldenError(f"{golden_dir}: no tensor {name!r}")
+    t = m["tensors"][name]
+    fmt = parse(t["c_type"])
+    data = (Path(golden_dir) / t["files"][kind]["file"]).read_bytes()
+    shape = tuple(t["shape"])
+    return decode_bin(fmt, data, shape) if kind == "bin" else decode_dat(fmt, data, shape)
+
+
+def verify(golden_dir: str | os.PathLike) -> list[str]:
+    """The files whose sha256 differs from the manifest's (empty: the set is intact)."""
+    m = read_manifest(golden_dir)
+    d = Path(golden_dir)
+    bad = []
+    named = dict(m["files"])
+    for t in m["tensors"].values():
+        for f in t["files"].values():
+            named[f["file"]] = {"sha256": f["sha256"]}
+    for name, info in sorted(named.items()):
+        p = d / name
+        if not p.is_file() or _sha(p.read_bytes()) != info["sha256"]:
+            bad.append(name)
+    return bad
+
+
+def describe(gs: GoldenSet) -> str:
+    """What ``hls-sim golden`` prints: the set, its tensors and files."""
+    m = gs.manifest
+    n_files = len(gs.files)
+    size = sum((gs.path / f).stat().st_size for f in gs.files)
+    ts = m["tensors"]
+    lines = [f"golden    {gs.path}  ({m['kernel']['name']}, C++ {m['kernel']['function']}; "
+             f"{gs.count} vector{'s' if gs.count != 1 else ''}, config {m['config_id']})"]
+    rows = []
+    for name in ("weight", "bias", "factor", "input_0", "top_0", "expected_0"):
+        t = ts[name]
+        dims = "".join(f"[{n}]" for n in t["shape"]) or "scalar"
+        stem = name[:-2] + "_K" if t["vector"] is not None and gs.count > 1 else name
+        rows.append((stem, dims, t["typedef"], t["c_type"], f"{stem}.dat {stem}.bin"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for i, r in enumerate(rows):
+        lines.append(("tensors   " if i == 0 else " " * 10)
+                     + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+    enc = next(iter(ts.values()))["files"]["dat"]["encoding"]
+    lines.append(f"files     .dat {enc}, .bin little-endian; {CONFIG_HEADER}, {SELECT_HEADER}, "
+                 f"{KERNEL_SOURCE}, {INDEX}, {MANIFEST}")
+    lines.append(f"wrote     {n_files} files, {size} bytes")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Tests of hls_sim.report and hls_sim.quantize."""
