@@ -16,11 +16,11 @@ import numba.extending
 
 POLICY = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
-# Parallel loops use numba's own "workqueue" threads: OpenMP's spin-waiting threads made a
-# 0.1 ms kernel call take hundreds of ms on a loaded 2-core machine. An explicit
-# NUMBA_THREADING_LAYER in the environment still wins.
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
+# Parallel loops: numba's default layer (OpenMP here), with OpenMP threads that sleep rather
+# than spin while waiting. Measured on a seed tile (2 cores): spinning OpenMP 50 us quiet but
+# 5 ms with two busy processes beside it; numba's workqueue 145-180 us (its launch cost);
+# passive OpenMP 65-87 us quiet and 58-77 us under that load. The user's own settings win.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:
