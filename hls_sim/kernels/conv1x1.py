@@ -12,7 +12,7 @@ import numpy as np
 
 from hls_sim.jit import njit, prange
 from hls_sim.kernels import common
-from hls_sim.kernels.hls_config import KernelConfig, Plan, conversion
+from hls_sim.kernels.hls_config import KernelConfig, Plan
 from hls_sim.kernels.hls_kernels import N_COUNTERS, compute_engine_16, finish_row
 
 
@@ -20,11 +20,8 @@ def build(plan: Plan, jit: Callable = njit) -> Callable:
     """Compile conv1x1 for one configuration; every name in capitals is a constant to numba
     (a kernel captures only constants, so numba's disk cache can key it)."""
     c = plan.config
-    F = plan.frac(plan.biased_t)
-    TO_ACC, TO_QD = conversion(plan.engine_t, c.acc_t), conversion(plan.scaled_t, c.qd_t)
-    TO_SUM, TO_OUT = conversion(plan.biased_t, c.sum_t), conversion(c.sum_t, c.out_t)
-    BIAS_SHIFT, QD_SHIFT = F - plan.frac(c.bias_t), F - plan.frac(c.qd_t)
-    CLIP, THRESHOLD, OUT_MAX = c.relu_clip, plan.relu_threshold(), c.out_t.max_raw
+    (TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD, OUT_MAX,
+     TO_OUT) = plan.finish_constants(plan.engine_t)
     PER_CHANNEL, NC = c.per_channel_factor, N_COUNTERS
 
     @jit(parallel=True)

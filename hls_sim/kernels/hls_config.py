@@ -131,6 +131,16 @@ class Plan:
     def frac(self, fmt: Format) -> int:
         return fmt.frac_bits if fmt.kind == "fixed" else 0
 
+    def finish_constants(self, total_t: Format) -> tuple:
+        """The constant arguments of :func:`hls_sim.kernels.hls_kernels.finish_row` after
+        the kernel's exact sum of type ``total_t``: to_acc, to_qd, bias_shift, qd_shift,
+        to_sum, clip, threshold, out_max, to_out."""
+        c = self.config
+        f = self.frac(self.biased_t)
+        return (conversion(total_t, c.acc_t), conversion(self.scaled_t, c.qd_t),
+                f - self.frac(c.bias_t), f - self.frac(c.qd_t), conversion(self.biased_t, c.sum_t),
+                c.relu_clip, self.relu_threshold(), c.out_t.max_raw, conversion(c.sum_t, c.out_t))
+
     def relu_threshold(self) -> int:
         """Largest sum_t raw that is not above the maximum of out_t (relu's clip test)."""
         s, o = self.config.sum_t, self.config.out_t
