@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 from pathlib import Path
 
@@ -351,6 +350,7 @@ def write_layer(q: Quantized, out_dir: str | Path, *, name: str | None = None,
     """Write ``layer.yaml`` and its ``.npy`` files into ``out_dir``; nothing is overwritten
     unless ``force`` (every target is checked first; each file is written to a temporary
     name and renamed into place)."""
+    from hls_sim.files import write_files
     from hls_sim.runner import OutputError, check_outputs
 
     if name is not None and not _NAME.fullmatch(name):
@@ -364,23 +364,4 @@ def write_layer(q: Quantized, out_dir: str | Path, *, name: str | None = None,
         "weight.npy": q.weight, "bias.npy": q.bias, "input.npy": q.input,
         "weight_float.npy": q.float_weight, "bias_float.npy": q.float_bias,
         "input_float.npy": q.float_input}
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise QuantizeError(f"{d}: cannot create the folder: {e.strerror or e}") from None
-    written = []
-    for fname in LAYER_FILES:
-        target, tmp = d / fname, d / f".{fname}.tmp{os.getpid()}"
-        try:
-            with open(tmp, "wb") as f:
-                data = payload[fname]
-                if isinstance(data, bytes):
-                    f.write(data)
-                else:
-                    np.save(f, data, allow_pickle=False)
-            os.replace(tmp, target)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise QuantizeError(f"{target}: cannot write: {e.strerror or e}") from None
-        written.append(target)
-    return written
+    return write_files(d, {f: payload[f] for f in LAYER_FILES}, QuantizeError)

@@ -11,13 +11,13 @@ The library behind ``hls-sim run``::
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from hls_sim.files import write_files
 from hls_sim.kernels import KernelResult
 from hls_sim.kernels.hls_config import TYPE_NAMES
 from hls_sim.layer import Layer
@@ -204,25 +204,5 @@ def write_outputs(run: LayerRun, out_dir: str | Path, force: bool = False) -> li
         arrays["top_initial.npy"] = _int64(ly.top, "top")
     texts = {"layer.yaml": _replay_yaml(run, names).encode()}
     d = check_outputs(out_dir, names, force)
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{d}: cannot create the folder: {e.strerror or e}") from None
-    written = []
-    for name in names:
-        target = d / name
-        tmp = d / f".{name}.tmp{os.getpid()}"
-        try:
-            with open(tmp, "wb") as f:
-                if name in arrays:
-                    np.save(f, arrays[name], allow_pickle=False)
-                else:
-                    f.write(texts[name])
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise OutputError(f"{target}: cannot write: {e.strerror or e}") from None
-        written.append(target)
-    return written
+    payload = {name: arrays[name] if name in arrays else texts[name] for name in names}
+    return write_files(d, payload, OutputError)

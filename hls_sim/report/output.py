@@ -3,9 +3,9 @@ unless asked, written to a temporary name and renamed into place."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from hls_sim.files import write_atomic
 from hls_sim.report.build import Report
 
 FORMATS = {".html": "html", ".htm": "html", ".json": "json"}
@@ -53,14 +53,8 @@ def write_report(report: Report, path: str | Path, force: bool = False) -> Path:
     """Write ``report`` as HTML or JSON (by the file name's ending); returns the path."""
     p = check_target(path, force)
     text = render(report, target_format(p))
-    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
+        write_atomic(p, text.encode("utf-8"))
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ReportError(f"{path}: cannot write: {e.strerror or e}") from None
     return p
