@@ -9,7 +9,8 @@ from html import escape
 from hls_sim.report import plots
 from hls_sim.report.build import Report
 from hls_sim.report.metrics import HEALTHY_RMSE_LSB
-from hls_sim.report.text import COUNTER_NAMES, suggestion_text
+# text.py's number formats serve both forms (only SQNR's infinity is spelled differently)
+from hls_sim.report.text import COUNTER_NAMES, _at, _cos, _g, _pct, suggestion_text
 
 CSS = """
 body{font:14px/1.45 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2329;
@@ -43,34 +44,14 @@ footer{color:#7a858f;font-size:12px;margin-top:30px}
 """
 
 
-def _g(x: float | None, digits: int = 4) -> str:
-    if x is None:
-        return "inf"
-    if x == 0:
-        return "0"
-    return f"{x:.{digits}g}"
-
-
 def _signed(x: float) -> str:
     return "0" if x == 0 else f"{x:+.3g}"
-
-
-def _pct(x: float) -> str:
-    return "0" if x == 0 else f"{x:.2%}"
 
 
 def _sqnr(m: dict) -> str:
     if m["sqnr_db"] is None:
         return "&infin;" if m["exact"] else "n/a"
     return f"{m['sqnr_db']:.2f}"
-
-
-def _cos(m: dict) -> str:
-    return "n/a" if m["cosine"] is None else f"{m['cosine']:.6f}"
-
-
-def _at(idx: list[int]) -> str:
-    return "".join(f"[{i}]" for i in idx)
 
 
 def _table(head: list[str], rows: list[list[str]], left: set[int] = frozenset({0}),
