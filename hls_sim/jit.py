@@ -1,14 +1,16 @@
 """The project's numba policy, in one place.
 
 Every compiled function in hls-sim is made with :func:`njit` from here: results are
-cached on disk (a second run pays no compilation), the GIL is released, and fastmath is
+cached on disk, per version of the package's sources (a second run pays no compilation), the GIL is released, and fastmath is
 never on (the kernels are bit-accurate integer code; reassociation or flush-to-zero would
 change answers). ``parallel=True`` is opt-in per function, for loops that are safe to split.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 import numba
@@ -21,6 +23,23 @@ POLICY = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 # 5 ms with two busy processes beside it; numba's workqueue 145-180 us (its launch cost);
 # passive OpenMP 65-87 us quiet and 58-77 us under that load. The user's own settings win.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def sources_digest(root: Path = Path(__file__).parent) -> str:
+    """A digest of every .py file of the package (names and contents)."""
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+# numba checks a cached function against its own source file only, not against the
+# functions it calls: editing or upgrading rules.py would leave kernels compiled with the old
+# rules. So the cache lives in a folder named after the whole package's sources.
+# An explicit NUMBA_CACHE_DIR still wins.
+if "NUMBA_CACHE_DIR" not in os.environ:
+    _base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    numba.config.CACHE_DIR = str(_base / "hls-sim" / f"numba-{sources_digest()}")
 
 
 def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:

@@ -8,13 +8,13 @@ picks the int64 path or the exact path, and wraps the output.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from hls_sim.jit import njit, python
-from hls_sim.kernels.hls_config import CHANNELS, HEIGHT, WIDTH, KernelConfig, Plan
+from hls_sim.kernels.hls_config import CHANNELS, HEIGHT, TILE_H, TILE_W, WIDTH, KernelConfig, Plan
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES, N_COUNTERS
 from hls_sim.types import APArray, Format
 
@@ -49,7 +49,6 @@ class KernelResult:
     counters: Counters
     seconds: float = 0.0
     path: str = "int64"
-    extra: dict = field(default_factory=dict)
 
 
 _COMPILED: dict[tuple[str, KernelConfig, bool], Callable] = {}
@@ -115,7 +114,7 @@ def run(spec: KernelSpec, bottom: Any, top: Any, weight: Any, bias: Any, factor:
         path = "exact"
     seconds = time.perf_counter() - start
     result = APArray.from_raw(c.out_t, out)
-    return KernelResult(result, Counters(counters, 32 * 64), seconds, path)
+    return KernelResult(result, Counters(counters, TILE_H * TILE_W), seconds, path)
 
 
 def _objects(a: np.ndarray) -> np.ndarray:

@@ -90,11 +90,6 @@ def _plan(config: KernelConfig) -> "Plan":
     return Plan.of(config)
 
 
-def conversion(src: Format, dst: Format) -> tuple[int, ...]:
-    """Integer parameters of C++ ``dst t = src;`` for :func:`hls_sim.types.rules.convert`."""
-    return conversion_params(src, dst)
-
-
 def _tree_type(leaf: Format, n: int) -> Format:
     """Type of a balanced adder tree over n leaves of one type (compute_engine_16)."""
     level = [leaf] * n
@@ -137,9 +132,9 @@ class Plan:
         to_sum, clip, threshold, out_max, to_out."""
         c = self.config
         f = self.frac(self.biased_t)
-        return (conversion(total_t, c.acc_t), conversion(self.scaled_t, c.qd_t),
-                f - self.frac(c.bias_t), f - self.frac(c.qd_t), conversion(self.biased_t, c.sum_t),
-                c.relu_clip, self.relu_threshold(), c.out_t.max_raw, conversion(c.sum_t, c.out_t))
+        return (conversion_params(total_t, c.acc_t), conversion_params(self.scaled_t, c.qd_t),
+                f - self.frac(c.bias_t), f - self.frac(c.qd_t), conversion_params(self.biased_t, c.sum_t),
+                c.relu_clip, self.relu_threshold(), c.out_t.max_raw, conversion_params(c.sum_t, c.out_t))
 
     def relu_threshold(self) -> int:
         """Largest sum_t raw that is not above the maximum of out_t (relu's clip test)."""

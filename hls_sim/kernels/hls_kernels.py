@@ -12,8 +12,6 @@ as plain Python on Python ints.
 
 from __future__ import annotations
 
-import numpy as np
-
 from hls_sim.jit import jitable
 from hls_sim.types.rules import INEXACT, OVERFLOW, convert
 
@@ -45,7 +43,7 @@ def finish_row(totals, out, bias, factor, cnt, vals, sts, to_acc, to_qd, bias_sh
     """``top[..] = relu(bias + qunat_dequant2(acc_t(total), factor))`` along one row.
 
     ``totals``: exact sums of products; ``out``: the row of ``top`` to write; ``cnt``: this
-    channel's counters; ``vals``/``sts``: scratch from :func:`scratch`. ``bias_shift`` /
+    channel's counters; ``vals``/``sts``: [4][n] scratch rows (values, statuses). ``bias_shift`` /
     ``qd_shift`` align the addends to the fraction bits of ``bias_t + qd_t``; ``threshold``
     is the largest sum_t raw not above max(out_t) (relu's ``x > top`` test).
 
@@ -93,8 +91,3 @@ def finish_row(totals, out, bias, factor, cnt, vals, sts, to_acc, to_qd, bias_sh
     cnt[CLIP_LOW] += n_low
     cnt[CLIP_HIGH] += n_high
     cnt[QD_ROUNDED] += n_rnd
-
-
-def scratch(n: int, dtype: type) -> tuple[np.ndarray, np.ndarray]:
-    """Scratch rows for finish_row: four value rows and four status rows of n outputs."""
-    return np.empty((4, n), dtype=dtype), np.empty((4, n), dtype=np.uint8)

@@ -140,3 +140,18 @@ def test_second_process_loads_compiled_kernels_from_cache():
     for line in out.splitlines():
         name, hits, misses = line.split()
         assert (int(hits), int(misses)) == (1, 0), line
+
+
+def test_numba_cache_is_keyed_on_all_package_sources(tmp_path):
+    """A change to any module (rules.py, say) must not reuse kernels compiled before it."""
+    import numba
+
+    from hls_sim.jit import sources_digest
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    before = sources_digest(tmp_path)
+    (tmp_path / "sub" / "b.py").write_text("y = 3\n")
+    assert sources_digest(tmp_path) != before
+    assert numba.config.CACHE_DIR.endswith(f"numba-{sources_digest()}")
