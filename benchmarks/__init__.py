@@ -3,11 +3,12 @@
 :data:`BENCHMARKS` is the registry: a name and a ``run(quick) -> list[Row]`` per benchmark.
 """
 
-from benchmarks import kernels, mul_cast, quantize, warm_start
+from benchmarks import kernels, layers, mul_cast, quantize, warm_start
 
 BENCHMARKS = {
     "quantize": quantize.run,      # Format.quantize vs APyTypes
     "mul_cast": mul_cast.run,      # (x * y).cast(T) vs APyTypes
     "kernels": kernels.run,        # numba conv1x1 / dw_conv3x3 vs g++ -O2
+    "layers": layers.run,          # numba conv2d / conv_transpose / upsample vs g++ -O2
     "warm_start": warm_start.run,  # a fresh process, numba cache warm, vs a 2 s limit
 }

@@ -210,7 +210,8 @@ def summary(layer: Layer, res: CsimResult) -> str:
     m = res.golden.manifest
     n = res.golden.count
     lines = [f"csim      {layer.path}" + (f"  ({layer.name})" if layer.name else ""),
-             f"kernel    {m['kernel']['name']} (C++ {m['kernel']['function']}), configuration "
+             f"kernel    {m['kernel']['name']} (C++ {m['kernel']['function']}: "
+             f"{m['kernel']['template']}<hls_sim_layer>), configuration "
              f"{m['config_id']}; {n} vector{'s' if n != 1 else ''}; g++ "
              f"{res.compile_seconds:.2f} s, testbench {res.run_seconds:.2f} s"]
     lines += ["| " + ln for ln in res.output.rstrip("\n").splitlines()]

@@ -14,9 +14,10 @@ A golden set is one folder (docs/golden.md is the reference):
   ``NAME.bin`` (little-endian two's complement, 8 bytes per element up to 64 bits);
   ``weight``, ``bias``, ``factor`` once, and per vector ``k``: ``input_k`` (the ``bottom``
   buffer), ``top_k`` (``top`` before the call) and ``expected_k`` (``top`` after it);
-- ``hls_sim_config.h`` (the configuration header, :meth:`KernelConfig.header`),
-  ``hls_sim_golden.h`` (selects that header and the kernel) and ``hls_sim_kernel.cpp`` (the
-  kernel of ``kernels/`` compiled with them): what ``testbench/golden_tb.cpp`` is built with;
+- ``hls_sim_layer.h`` (the layer's traits struct ``hls_sim_layer``: its types and sizes),
+  ``hls_sim_golden.h`` (the kind's header, the tensor table and the design top's declaration)
+  and ``hls_sim_kernel.cpp`` (the design top ``hls_sim_top``: the kind's template of
+  ``kernels/`` called with ``hls_sim_layer``): what ``testbench/golden_tb.cpp`` is built with;
 - ``hls_sim_golden.txt``: a plain-text index the C++ testbench reads (it parses no JSON);
 - ``manifest.json``: every tensor with its files, C type, shape, layout, format and sha256,
   and the layer configuration that produced the set.
@@ -48,7 +49,9 @@ from typing import Any, Iterator
 import numpy as np
 
 import hls_sim
-from hls_sim.kernels import KERNELS, RUNNERS, KernelConfig
+from hls_sim.kernels import KINDS, Geometry, KernelConfig, Kind
+from hls_sim.kernels import conv2d as _conv2d
+from hls_sim.kernels.conv_transpose import as_conv
 from hls_sim.kernels.hls_config import TYPE_NAMES
 from hls_sim.layer import Layer
 from hls_sim.types import Format, parse
@@ -57,15 +60,12 @@ FORMAT_NAME = "hls-sim-golden"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 INDEX = "hls_sim_golden.txt"
-CONFIG_HEADER = "hls_sim_config.h"
+CONFIG_HEADER = "hls_sim_layer.h"
+TOP_FUNCTION = "hls_sim_top"  # the design top of every golden set (Vitis set_top)
 SELECT_HEADER = "hls_sim_golden.h"
 KERNEL_SOURCE = "hls_sim_kernel.cpp"
 MAX_COUNT = 1000
 ENCODINGS = ("decimal", "hex")
-
-# the C++ kernel source and the macro golden_tb.cpp selects it by, per kernel of the registry
-KERNEL_FILES = {"conv1x1": ("conv1x1.cpp", "HLS_SIM_GOLDEN_CONV1X1"),
-                "dw_conv3x3": ("dw_conv3x3.cpp", "HLS_SIM_GOLDEN_DW_CONV_3X3")}
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.]*")
@@ -111,68 +111,159 @@ def cpp_type(fmt: Format) -> str:
     return text
 
 
-def config_header(config: KernelConfig) -> str:
-    """:meth:`KernelConfig.header`, with every line checked to be one of the forms it may take."""
-    text = config.header()
-    allowed = re.compile(r"(//[^\n]*|#pragma once|typedef ap_u?(int|fixed)<[0-9A-Z_,\-]+> "
-                         r"[a-z_]+;|#define HLS_SIM_[A-Z_]+ [01])")
-    for line in text.splitlines():
-        if not allowed.fullmatch(line):
-            raise GoldenError(f"configuration header line {line!r} is not of a generated form")
-    for n in TYPE_NAMES:
-        cpp_type(getattr(config, n))
-    return text
+_TRAITS_LINE = re.compile(r"(//[^\n]*|#pragma once|#include \"hls_layer\.h\"|struct hls_sim_layer \{|\};|"
+                          r"    typedef ap_u?(int|fixed)<[0-9A-Z_,\-]+> [a-z_]+;|"
+                          r"    static const int [A-Z_]+ = -?[0-9]+;( +// [A-Za-z_ ]+)?)")
+
+
+def _traits_values(kind: Kind, geom: Geometry, config: KernelConfig) -> tuple[list, list]:
+    """The traits struct's typedefs and integer members for a layer of ``kind``."""
+    c = config
+    names = list(TYPE_NAMES) if kind.epilogue else ["in_t", "out_t"]
+    types = [(n, getattr(c, n)) for n in names]
+    ints: list[tuple[str, int, str]] = [("RELU_CLIP", int(c.relu_clip), "")]
+    if kind.epilogue:
+        n_factor = geom.out_channels if c.per_channel_factor else 1
+        act = geom.get("activation", "relu")
+        ints += [("N_FACTOR", n_factor, ""),
+                 ("ACTIVATION", _conv2d.ACTIVATIONS.index(act), f"HLS_SIM_ACT_{act.upper()}")]
+    if kind.seed:
+        return types, ints
+    ci, h, w = geom.shape("input")
+    co, ho, wo = geom.shape("top")
+    ints += [("C_IN", ci, ""), ("C_OUT", co, ""), ("H", h, ""), ("W", w, ""),
+             ("H_OUT", ho, ""), ("W_OUT", wo, "")]
+    if kind.epilogue:
+        conv = as_conv(geom) if "output_padding" in kind.param_names else geom
+        types.append(("wide_t", _conv2d.wide_type(c.plan(), conv)))
+        acc = geom["accumulate"]
+        ints += [("K", geom["kernel_size"], ""), ("S", geom["stride"], ""), ("P", geom["padding"], ""),
+                 ("D", geom["dilation"], ""), ("G", geom["groups"], ""),
+                 ("OUT_PAD", geom.get("output_padding", 0), ""),
+                 ("ACCUMULATE", _conv2d.ACCUMULATE.index(acc), f"HLS_SIM_ACC_{acc.upper()}")]
+    else:
+        mode = geom["mode"]
+        ints += [("F", geom["scale"], ""), ("HALO", geom["halo"], ""),
+                 ("MODE", ("nearest", "zeros").index(mode), f"HLS_SIM_UP_{mode.upper()}")]
+    return types, ints
+
+
+def layer_header(kind: Kind, geom: Geometry, config: KernelConfig) -> str:
+    """The traits struct ``hls_sim_layer`` of one layer (kernels take their types and sizes
+    from it). Every spelling is re-emitted from a parsed Format and every number formatted
+    here; each line is checked to be of a generated form."""
+    types, ints = _traits_values(kind, geom, config)
+    lines = [f"// Generated by hls-sim golden: the types and sizes of this {kind.name} layer.",
+             "#pragma once", '#include "hls_layer.h"', "struct hls_sim_layer {"]
+    lines += [f"    typedef {cpp_type(f)} {_ident(n)};" for n, f in types]
+    lines += [f"    static const int {_ident(n)} = {int(v)};" + (f"  // {c}" if c else "")
+              for n, v, c in ints]
+    lines.append("};")
+    for line in lines:
+        if not _TRAITS_LINE.fullmatch(line):
+            raise GoldenError(f"layer header line {line!r} is not of a generated form")
+    return "\n".join(lines) + "\n"
 
 
 def config_id(kernel: str, header: str) -> str:
-    """A short id of (kernel, configuration header): the testbench refuses a set built for
-    another configuration than the one it was compiled with."""
+    """A short id of (kernel, layer header): the testbench refuses a set built for another
+    configuration than the one it was compiled with."""
     return hashlib.sha256(f"{kernel}\n{header}".encode()).hexdigest()[:16]
 
 
-def select_header(kernel: str, cid: str) -> str:
-    _, macro = KERNEL_FILES[kernel]
-    cpp_name = _ident(KERNELS[kernel].cpp_name)
+def _dims_cpp(shape: tuple[int, ...]) -> str:
+    return "".join(f"[{int(n)}]" for n in shape)
+
+
+def _arguments(kind: Kind, geom: Geometry, config: KernelConfig) -> list[tuple[str, str, tuple]]:
+    """The design top's parameters, in the kernel's order: (role, C++ name, shape)."""
+    n_factor = geom.out_channels if config.per_channel_factor else 1
+    out = []
+    for t in kind.tensors:
+        shape = (n_factor,) if t.role == "factor" else geom.shape(t.role)
+        out.append((t.role, _ident(t.cpp_arg), shape))
+    return out
+
+
+def signature(kind: Kind, geom: Geometry, config: KernelConfig) -> str:
+    """``void hls_sim_top(...)``: the design top of a golden set (the kind's template called
+    with ``hls_sim_layer``)."""
+    params = ", ".join(f"hls_sim_layer::{_ident(kind.tensor(r).type_name)} {n}{_dims_cpp(sh)}"
+                       for r, n, sh in _arguments(kind, geom, config))
+    return f"void {TOP_FUNCTION}({params})"
+
+
+def select_header(kind: Kind, geom: Geometry, config: KernelConfig, cid: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{16}", cid):
         raise GoldenError(f"bad configuration id {cid!r}")
+    if not _FILE.fullmatch(kind.cpp_header):
+        raise GoldenError(f"bad kernel header name {kind.cpp_header!r}")
+    args = _arguments(kind, geom, config)
+    fixed = [(r, n, sh) for r, n, sh in args if r not in ("input", "top")]
+    table = " ".join(f"X({r}, hls_sim_layer::{_ident(kind.tensor(r).type_name)}, "
+                     f"{int(np.prod(sh, dtype=np.int64))})" for r, n, sh in fixed)
+    call = []
+    for r, n, sh in args:
+        t = f"hls_sim_layer::{_ident(kind.tensor(r).type_name)}"
+        src = {"input": "in", "top": "out"}.get(r, f"gtb_{r}")
+        call.append(f"reinterpret_cast<{t} (*){_dims_cpp(sh[1:])}>({src})" if len(sh) > 1
+                    else src)
+    top = geom.shape("top")
     return "\n".join([
-        "// Generated by hls-sim golden: the configuration and kernel of this golden set.",
+        "// Generated by hls-sim golden: the layer, kernel and tensors of this golden set.",
         "// Included first by testbench/golden_tb.cpp and by hls_sim_kernel.cpp.",
         "#ifndef HLS_SIM_GOLDEN_H",
         "#define HLS_SIM_GOLDEN_H",
-        f'#define HLS_SIM_CONFIG "{CONFIG_HEADER}"',
-        f"#define {_ident(macro)} 1",
-        f'#define HLS_SIM_GOLDEN_KERNEL "{_ident(kernel)}"',
-        f'#define HLS_SIM_GOLDEN_FUNCTION "{cpp_name}"',
+        "#include <ap_int.h>",
+        "#include <ap_fixed.h>",
+        f'#include "{CONFIG_HEADER}"',
+        f'#include "{kind.cpp_header}"',
+        f'#define HLS_SIM_GOLDEN_KERNEL "{_ident(kind.name)}"',
+        f'#define HLS_SIM_GOLDEN_FUNCTION "{TOP_FUNCTION}"',
+        f'#define HLS_SIM_GOLDEN_TEMPLATE "{_ident(kind.cpp_function)}"',
         f'#define HLS_SIM_GOLDEN_CONFIG_ID "{cid}"',
+        "// the tensors read once: X(name, element type, elements)",
+        f"#define GTB_FIXED_TENSORS(X) {table}",
+        "#define GTB_INPUT_TYPE hls_sim_layer::in_t",
+        f"#define GTB_INPUT_ELEMENTS {int(np.prod(geom.shape('input'), dtype=np.int64))}",
+        "#define GTB_OUTPUT_TYPE hls_sim_layer::out_t",
+        f"#define GTB_OUTPUT_C {int(top[0])}",
+        f"#define GTB_OUTPUT_H {int(top[1])}",
+        f"#define GTB_OUTPUT_W {int(top[2])}",
+        f"{signature(kind, geom, config)};",
+        "// one call of the design top on flat buffers (in, out) and the fixed tensors",
+        f"#define GTB_CALL(in, out) {TOP_FUNCTION}({', '.join(call)})",
         "#endif",
         ""])
 
 
-def kernel_source(kernel: str) -> str:
-    src, _ = KERNEL_FILES[kernel]
-    if not _FILE.fullmatch(src):
-        raise GoldenError(f"bad kernel source name {src!r}")
-    cpp_name = _ident(KERNELS[kernel].cpp_name)
+def kernel_source(kind: Kind, geom: Geometry, config: KernelConfig) -> str:
+    names = ", ".join(n for _, n, _ in _arguments(kind, geom, config))
     return "\n".join([
-        f"// Generated by hls-sim golden: the kernel {cpp_name} of kernels/{src}, compiled for",
-        f"// this golden set's configuration ({CONFIG_HEADER}). Add this file as the design",
-        "// source, with this folder and kernels/ on the include path (-I).",
+        f"// Generated by hls-sim golden: the design top of this golden set, the {kind.name} kernel",
+        f"// ({_ident(kind.cpp_function)}<hls_sim_layer> of kernels/{kind.cpp_header}) for this layer's",
+        f"// types and sizes ({CONFIG_HEADER}). Add this file as the design source, with this folder",
+        "// and kernels/ on the include path (-I); the top function is hls_sim_top.",
         f'#include "{SELECT_HEADER}"',
-        f'#include "{src}"',
+        "",
+        signature(kind, geom, config) + " {",
+        f"    {_ident(kind.cpp_function)}<hls_sim_layer>({names});",
+        "}",
         ""])
 
 
-def generated_files(kernel: str, config: KernelConfig) -> dict[str, bytes]:
-    """The three generated C++ files of a golden set (they depend only on the kernel and the
-    configuration): what testbench/golden_tb.cpp is compiled with."""
-    if kernel not in KERNEL_FILES:
-        raise GoldenError(f"kernel {kernel!r} has no C++ source known to the golden testbench")
-    header = config_header(config)
+def generated_files(kernel: str, config: KernelConfig, geom: Geometry | None = None) -> dict[str, bytes]:
+    """The three generated C++ files of a golden set (they depend only on the kind, its
+    geometry and the configuration): what testbench/golden_tb.cpp is compiled with."""
+    if kernel not in KINDS:
+        raise GoldenError(f"unknown kernel kind {kernel!r}")
+    kind = KINDS[kernel]
+    geom = kind.geometry() if geom is None else geom
+    header = layer_header(kind, geom, config)
     cid = config_id(kernel, header)
     return {CONFIG_HEADER: header.encode("ascii"),
-            SELECT_HEADER: select_header(kernel, cid).encode("ascii"),
-            KERNEL_SOURCE: kernel_source(kernel).encode("ascii")}
+            SELECT_HEADER: select_header(kind, geom, config, cid).encode("ascii"),
+            KERNEL_SOURCE: kernel_source(kind, geom, config).encode("ascii")}
 
 
 # ---- encodings ------------------------------------------------------------------------------------
@@ -245,23 +336,26 @@ class _Tensor:
     vector: int | None
 
 
-def _tensors(kernel: str, count: int) -> Iterator[_Tensor]:
-    yield _Tensor("weight", "weight", "weight_t", "weight", "in", None)
-    yield _Tensor("bias", "bias", "bias_t", "bias", "in", None)
-    yield _Tensor("factor", "factor", "factor_t", "factor", "in", None)
+def _tensors(kind: Kind, count: int) -> Iterator[_Tensor]:
+    """The files of a set, from the kind's tensors: the fixed ones once, then per vector the
+    input, the output buffer before the call (``top``) and after it (``expected``)."""
+    for t in kind.tensors:
+        if t.role not in ("input", "top"):
+            yield _Tensor(t.role, t.role, t.type_name, t.cpp_arg, "in", None)
+    inp, top = kind.tensor("input"), kind.tensor("top")
     for k in range(count):
-        yield _Tensor(f"input_{k}", "input", "in_t", "bottom", "in", k)
-        yield _Tensor(f"top_{k}", "top", "out_t", "top", "in", k)
-        yield _Tensor(f"expected_{k}", "expected", "out_t", "top", "out", k)
+        yield _Tensor(f"input_{k}", "input", inp.type_name, inp.cpp_arg, "in", k)
+        yield _Tensor(f"top_{k}", "top", top.type_name, top.cpp_arg, "in", k)
+        yield _Tensor(f"expected_{k}", "expected", top.type_name, top.cpp_arg, "out", k)
 
 
 def _layer_digest(layer: Layer) -> bytes:
     """A digest of everything that determines the kernel's behaviour: seeds derive from it."""
     h = hashlib.sha256()
     c = layer.config
-    h.update(f"{layer.kernel}\n{c.header()}".encode())
-    for name, fmt in (("input", c.in_t), ("weight", c.weight_t), ("bias", c.bias_t),
-                      ("factor", c.factor_t), ("top", c.out_t)):
+    h.update(f"{layer.kernel}\n{layer_header(layer.spec, layer.geometry, c)}".encode())
+    for t in layer.spec.tensors:
+        name, fmt = t.role, getattr(c, t.type_name)
         arr = getattr(layer, name)
         h.update(f"\n{name}{list(np.shape(arr))}\n".encode())
         h.update(encode_bin(fmt, arr))
@@ -283,7 +377,7 @@ def vector_input(layer: Layer, seed: int) -> np.ndarray:
     """An input buffer drawn (with replacement) from the values of the layer's input, with
     ``numpy.random.default_rng(seed)``; a zero halo in the layer stays a zero halo."""
     src = np.asarray(layer.input)
-    zero_halo = _halo_is_zero(src)
+    zero_halo = layer.spec.seed and _halo_is_zero(src)
     pool = (src[:, 1:-1, 1:-1] if zero_halo else src).ravel()
     rng = np.random.default_rng(seed)
     out = pool[rng.integers(0, pool.size, size=src.shape, dtype=np.int64)]
@@ -293,9 +387,7 @@ def vector_input(layer: Layer, seed: int) -> np.ndarray:
 
 
 def _run(layer: Layer, bottom: np.ndarray) -> np.ndarray:
-    res = RUNNERS[layer.kernel](bottom, layer.top, layer.weight, layer.bias, layer.factor,
-                                layer.config)
-    return res.top.raw
+    return dataclasses.replace(layer, input=bottom).run().top.raw
 
 
 def _format_info(fmt: Format) -> dict:
@@ -323,8 +415,9 @@ def _fill(layer: Layer, d: Path, count: int, encoding: str) -> dict:
     """Write the whole set into the (empty, private) folder ``d``; return the manifest."""
     kernel = layer.kernel
     c = layer.config
-    cid = config_id(kernel, config_header(c))
-    generated = generated_files(kernel, c)
+    kind = layer.spec
+    generated = generated_files(kernel, c, layer.geometry)
+    cid = config_id(kernel, generated[CONFIG_HEADER].decode("ascii"))
     for name, data in generated.items():
         _write(d / name, data)
 
@@ -350,9 +443,9 @@ def _fill(layer: Layer, d: Path, count: int, encoding: str) -> dict:
             },
         }
 
-    fixed = {"weight": layer.weight, "bias": layer.bias, "factor": layer.factor}
+    fixed = {t.role: getattr(layer, t.role) for t in kind.tensors if t.role not in ("input", "top")}
     vectors = []
-    for t in _tensors(kernel, count):
+    for t in _tensors(kind, count):
         if t.vector is None:
             put(t, fixed[t.role])
             continue
@@ -370,15 +463,15 @@ def _fill(layer: Layer, d: Path, count: int, encoding: str) -> dict:
                             "drawn from the layer's input values (numpy default_rng(seed), "
                             "with replacement; a zero halo stays zero)"})
 
-    spec = KERNELS[kernel]
     index = "\n".join([
         f"hls_sim_golden {FORMAT_VERSION}",
         f"kernel {_ident(kernel)}",
-        f"function {_ident(spec.cpp_name)}",
+        f"function {TOP_FUNCTION}",
         f"config {cid}",
-        f"vectors {count}",
-        f"factors {int(np.size(layer.factor))}",
-        ""]).encode("ascii")
+        f"vectors {count}"]
+        + [f"elements_{_ident(n)} {tensors[n]['elements']}" for n in fixed]
+        + [f"elements_input {tensors['input_0']['elements']}",
+           f"elements_output {tensors['expected_0']['elements']}", ""]).encode("ascii")
     _write(d / INDEX, index)
 
     files = {name: {"sha256": _sha(data)} for name, data in generated.items()}
@@ -386,10 +479,10 @@ def _fill(layer: Layer, d: Path, count: int, encoding: str) -> dict:
     manifest = {
         "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
         "generator": f"hls-sim {hls_sim.__version__}",
-        "kernel": {"name": kernel, "function": spec.cpp_name,
-                   "source": f"kernels/{KERNEL_FILES[kernel][0]}",
-                   "select_macro": KERNEL_FILES[kernel][1],
-                   "signature": _signature(spec.cpp_name, kernel, c)},
+        "kernel": {"name": kernel, "function": TOP_FUNCTION, "template": kind.cpp_function,
+                   "source": f"kernels/{kind.cpp_header}",
+                   "signature": signature(kind, layer.geometry, c),
+                   "params": dict(layer.geometry.values)},
         "layer": {"file": Path(layer.path).name, "name": layer.name,
                   "description": layer.description, "config": _config_info(c),
                   "sources": dict(sorted(layer.sources.items()))},
@@ -402,8 +495,8 @@ def _fill(layer: Layer, d: Path, count: int, encoding: str) -> dict:
         "dat": "one raw stored integer per line in C order; decimal: the signed raw value; hex: "
                "0x and ceil(width/4) lowercase digits of the width-bit two's-complement pattern",
         "value": "value = raw * 2**-frac_bits",
-        "expected": "expected_k is the whole top buffer after one call of the kernel on input_k "
-                    "(bottom), top_k (top before the call), weight, bias and factor",
+        "expected": "expected_k is the whole output buffer after one call of the kernel on "
+                    "input_k, top_k (the output buffer before the call) and the fixed tensors",
     }
     _write(d / MANIFEST, _dump_json(manifest))
     return manifest
@@ -413,13 +506,6 @@ def _config_info(c: KernelConfig) -> dict:
     d = c.to_dict()
     d["cpp"] = {n: cpp_type(getattr(c, n)) for n in TYPE_NAMES}
     return d
-
-
-def _signature(cpp_name: str, kernel: str, c: KernelConfig) -> str:
-    w = "".join(f"[{n}]" for n in KERNELS[kernel].weight_shape)
-    f = "factor_t factor[16]" if c.per_channel_factor else "factor_t factor"
-    return (f"void {cpp_name}(in_t bottom[16][34][66], out_t top[16][34][66], "
-            f"weight_t weight{w}, bias_t bias[16], {f})")
 
 
 # ---- the output folder ---------------------------------------------------------------------------
@@ -591,7 +677,7 @@ def describe(gs: GoldenSet) -> str:
     lines = [f"golden    {gs.path}  ({m['kernel']['name']}, C++ {m['kernel']['function']}; "
              f"{gs.count} vector{'s' if gs.count != 1 else ''}, config {m['config_id']})"]
     rows = []
-    for name in ("weight", "bias", "factor", "input_0", "top_0", "expected_0"):
+    for name in [n for n in ts if ts[n]["vector"] is None] + ["input_0", "top_0", "expected_0"]:
         t = ts[name]
         dims = "".join(f"[{n}]" for n in t["shape"]) or "scalar"
         stem = name[:-2] + "_K" if t["vector"] is not None and gs.count > 1 else name

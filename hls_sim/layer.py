@@ -28,14 +28,16 @@ from typing import Any
 
 import numpy as np
 
-from hls_sim.kernels import KERNELS, RUNNERS, KernelConfig, KernelResult
+from hls_sim.kernels import KINDS, Geometry, KernelConfig, KernelResult, Kind
 from hls_sim.kernels.hls_config import CHANNELS, HEIGHT, TILE_H, TILE_W, TYPE_NAMES, WIDTH
 from hls_sim.types import Format, OMode, QMode, parse
 
 MAX_LAYER_FILE_BYTES = 1 << 20  # a layer file is a few lines; arrays go in .npy files
-TOP_KEYS = ("kernel", "name", "description", "types", "relu_clip", "per_channel_factor",
-            "factor", "weight", "bias", "input", "top", "float")
-REQUIRED_KEYS = ("kernel", "factor", "weight", "bias", "input")
+BASE_KEYS = ("kernel", "name", "description", "types", "relu_clip", "per_channel_factor",
+             "factor", "weight", "bias", "input", "top", "float")
+PARAM_KEYS = tuple(dict.fromkeys(n for k in KINDS.values() for n in k.param_names))
+TOP_KEYS = BASE_KEYS + PARAM_KEYS
+REQUIRED_KEYS = ("kernel", "factor", "weight", "bias", "input")  # input only, for a data mover
 SOURCE_KEYS = ("file", "key", "generate")
 FLOAT_KEYS = ("weight", "bias", "input", "input_scale", "output_scale")
 GENERATE_KEYS = ("seed", "distribution", "low", "high", "mean", "std", "halo")
@@ -85,18 +87,19 @@ class Layer:
     """A validated layer: the kernel, its configuration and the raw integers of every input.
 
     Arrays hold raw stored integers of their types (numpy int64, or an object array of Python
-    ints for types wider than 64 bits), shaped as the C++ arrays: ``input`` and ``top`` are
-    the padded ``[16][34][66]`` buffers, ``weight`` ``[16][16]`` or ``[16][3][3]``, ``bias``
-    ``[16]``, ``factor`` a 0-d array (one factor) or ``[16]`` (per channel).
+    ints for types wider than 64 bits), shaped as the C++ arrays the kind's registry entry
+    names (``geometry.shape(role)``): for the seed kinds ``input`` and ``top`` are the padded
+    ``[16][34][66]`` buffers; ``factor`` is a 0-d array (one factor) or ``[C_OUT]`` (per
+    channel). A data mover (upsample) has no weight, bias or factor (None).
     """
 
     path: str
     kernel: str
     config: KernelConfig
     input: np.ndarray
-    weight: np.ndarray
-    bias: np.ndarray
-    factor: np.ndarray
+    weight: np.ndarray | None
+    bias: np.ndarray | None
+    factor: np.ndarray | None
     top: np.ndarray
     name: str | None = None
     description: str | None = None
@@ -106,15 +109,24 @@ class Layer:
     """The optional fields the file set (e.g. ``"top"``)."""
     float_model: FloatModel | None = None
     """The float layer this one quantizes (the file's ``float:`` block), or None."""
+    geometry: Geometry | None = None
+    """The kind's parameters and shapes (None: the kind's defaults, for the seed kinds)."""
+
+    def __post_init__(self) -> None:
+        if self.geometry is None:
+            self.geometry = KINDS[self.kernel].geometry()
 
     @property
-    def spec(self):  # noqa: ANN201 - KernelSpec
-        return KERNELS[self.kernel]
+    def spec(self) -> Kind:
+        """The kind's registry entry."""
+        return KINDS[self.kernel]
 
     def run(self) -> KernelResult:
         """Run the kernel twin on this layer's buffers (the layer's arrays are not changed)."""
-        return RUNNERS[self.kernel](self.input, self.top, self.weight, self.bias, self.factor,
-                                    self.config)
+        from hls_sim.kernels import common
+
+        return common.run(self.spec, self.geometry, self.config, self.input, self.top,
+                          self.weight, self.bias, self.factor)
 
 
 # ---- loading ---------------------------------------------------------------------------------
@@ -248,44 +260,88 @@ class _Parser:
             raise self.err("", f"expected a mapping of fields (kernel:, types:, ...), got "
                                f"{_typename(data)}")
         self.check_keys(data, TOP_KEYS, "")
+        if "kernel" not in data:
+            raise self.err("kernel", f"missing; expected one of {', '.join(KINDS)}")
+        kernel = data["kernel"]
+        if not isinstance(kernel, str) or kernel not in KINDS:
+            raise self.err("kernel", f"expected one of {', '.join(KINDS)}, got {_typename(kernel)}")
+        kind = KINDS[kernel]
         fl = data.get("float")
-        for k in REQUIRED_KEYS:
+        required = REQUIRED_KEYS if kind.epilogue else ("kernel", "input")
+        for k in required:
             if k not in data:
                 if k == "input" and isinstance(fl, dict) and "input" in fl and "input_scale" in fl:
                     continue  # quantized from float.input below
-                raise self.err(k, "missing (required: " + ", ".join(REQUIRED_KEYS) + ")"
+                raise self.err(k, "missing (required: " + ", ".join(required) + ")"
                                + ("; or float.input with float.input_scale" if k == "input" else ""))
-        kernel = data["kernel"]
-        if not isinstance(kernel, str) or kernel not in KERNELS:
-            raise self.err("kernel", f"expected one of {', '.join(KERNELS)}, got {_typename(kernel)}")
+        for k in ("factor", "weight", "bias", "per_channel_factor", "float"):
+            if not kind.epilogue and k in data:
+                raise self.err(k, f"kind {kernel} is a data mover: it has no weight, bias or "
+                                  "factor (leave the key out)")
+        if "top" in data and not kind.seed:
+            raise self.err("top", f"kind {kernel} writes its whole output; it reads no initial "
+                                  "top (leave the key out)")
         name = self.text(data, "name", single_line=True)
         if name is not None and not _NAME.fullmatch(name):
             raise self.err("name", f"{name!r}: use 1 to 64 letters, digits, '_', '-', '.' "
                                    "(it may name files and generated code)")
         description = self.text(data, "description", single_line=False)
         config = self.config(data)
-        factor, factor_src, per_channel = self.factor(data["factor"], config, data)
-        if per_channel != config.per_channel_factor:
-            config = dataclasses.replace(config, per_channel_factor=per_channel)
-        spec = KERNELS[kernel]
+        geom = self.geometry(kind, data, config)
         c = config
-        weight, wsrc = self.array(data["weight"], "weight", c.weight_t, {spec.weight_shape: None})
-        bias, bsrc = self.array(data["bias"], "bias", c.bias_t, {(CHANNELS,): None})
-        float_model = self.float_model(data["float"], kernel) if "float" in data else None
+        factor = weight = bias = None
+        sources: dict[str, str] = {}
+        if kind.epilogue:
+            factor, sources["factor"], per_channel = self.factor(data["factor"], config, data,
+                                                                geom.out_channels)
+            if per_channel != config.per_channel_factor:
+                config = c = dataclasses.replace(config, per_channel_factor=per_channel)
+            weight, sources["weight"] = self.array(data["weight"], "weight", c.weight_t,
+                                                   {geom.shape("weight"): None})
+            bias, sources["bias"] = self.array(data["bias"], "bias", c.bias_t,
+                                               {geom.shape("bias"): None})
+        float_model = self.float_model(data["float"], kind, geom) if "float" in data else None
+        in_shapes = {BUFFER: None, TILE: "tile"} if kind.seed else {geom.shape("input"): None}
         if "input" in data:
-            bottom, isrc = self.array(data["input"], "input", c.in_t,
-                                      {BUFFER: None, TILE: "tile"}, buffer=True)
+            bottom, sources["input"] = self.array(data["input"], "input", c.in_t, in_shapes,
+                                                  buffer=True)
         else:
-            bottom, isrc = _quantize_input(float_model, c.in_t)
+            bottom, sources["input"] = _quantize_input(float_model, c.in_t)
         if "top" in data:
-            top, tsrc = self.array(data["top"], "top", c.out_t, {BUFFER: None}, buffer=True)
+            top, sources["top"] = self.array(data["top"], "top", c.out_t, {BUFFER: None}, buffer=True)
         else:
-            top, tsrc = _zeros(c.out_t, BUFFER), "zeros (default)"
+            top, sources["top"] = _zeros(c.out_t, geom.shape("top")), "zeros (default)"
         return Layer(self.file, kernel, config, bottom, weight, bias, factor, top, name,
-                     description, {"input": isrc, "weight": wsrc, "bias": bsrc,
-                                   "factor": factor_src, "top": tsrc},
+                     description, sources,
                      tuple(k for k in ("top", "name", "description", "float") if k in data),
-                     float_model)
+                     float_model, geom)
+
+    def geometry(self, kind: Kind, data: dict, config: KernelConfig) -> Geometry:
+        """The kind's parameters from the file's top-level keys; the input's channels and
+        size from its file when the keys are left out."""
+        for k in PARAM_KEYS:
+            if k in data and k not in kind.param_names:
+                raise self.err(k, f"not a parameter of kind {kind.name}"
+                                  + (f" (it has: {', '.join(kind.param_names)})" if kind.params
+                                     else " (it has none)"))
+        params = {k: data[k] for k in kind.param_names if k in data}
+        dims = ("in_channels", "height", "width")
+        if all(d in kind.param_names for d in dims) and isinstance(data.get("input"), dict) \
+                and "file" in data["input"]:
+            arr, src = self.load(data["input"], "input")
+            if arr.ndim != 3:
+                raise self.err("input", f"{src} has shape {_dims(tuple(arr.shape))}; expected a "
+                                        "feature map [C][H][W]")
+            for d, n in zip(dims, arr.shape):
+                if d in params and params[d] != n:
+                    raise self.err(d, f"{params[d]!r}, but the input {src} has shape "
+                                      f"{_dims(tuple(arr.shape))}")
+                params.setdefault(d, int(n))
+        try:
+            return kind.geometry(params)
+        except ValueError as e:
+            fld, _, reason = str(e).partition(": ")
+            raise self.err(fld, reason) from None
 
     def text(self, data: dict, key: str, single_line: bool) -> str | None:
         if key not in data or data[key] is None:
@@ -341,8 +397,10 @@ class _Parser:
             raise self.err(fld, str(e)) from None
 
     # ---- the factor -----------------------------------------------------------------------
-    def factor(self, node: Any, c: KernelConfig, data: dict) -> tuple[np.ndarray, str, bool]:
+    def factor(self, node: Any, c: KernelConfig, data: dict,
+               channels: int = CHANNELS) -> tuple[np.ndarray, str, bool]:
         """The factor's raw integers, a description, and whether it is per channel."""
+        self.channels = channels
         fmt = c.factor_t
         explicit = "per_channel_factor" in data
         if isinstance(node, dict):
@@ -353,31 +411,31 @@ class _Parser:
             else:
                 if "raw" in node:
                     raise self.err("factor", "{raw: ...} takes no other keys")
-                raw, src = self.array(node, "factor", fmt, {(): None, (CHANNELS,): None},
+                raw, src = self.array(node, "factor", fmt, {(): None, (channels,): None},
                                       generate=False)
         elif isinstance(node, list):
             values = [self.number(v, f"factor[{i}]") for i, v in enumerate(node)]
-            if len(values) != CHANNELS:
-                raise self.err("factor", f"a per-channel factor needs {CHANNELS} numbers, got {len(values)}")
+            if len(values) != channels:
+                raise self.err("factor", f"a per-channel factor needs {channels} numbers, got {len(values)}")
             raw, src = self.quantize(values, fmt, "factor")
         else:
             raw, src = self.quantize([self.number(node, "factor")], fmt, "factor")
             raw = raw.reshape(())
-        per_channel = raw.shape == (CHANNELS,)
+        per_channel = raw.ndim == 1
         if explicit and per_channel != c.per_channel_factor:
             if c.per_channel_factor:
                 raise self.err("factor", f"per_channel_factor is true, so factor must give "
-                                         f"{CHANNELS} factors (a list, or raw/file of shape [16]); "
-                                         "got one")
-            raise self.err("factor", f"{CHANNELS} factors given but per_channel_factor is false "
+                                         f"{channels} factors (a list, or raw/file of shape "
+                                         f"[{channels}]); got one")
+            raise self.err("factor", f"{channels} factors given but per_channel_factor is false "
                                      "(set it to true, or leave it out)")
         return raw, src, per_channel
 
     def number(self, v: Any, fld: str) -> float:
         v = _float_text(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise self.err(fld, f"expected a number, a list of {CHANNELS} numbers, {{raw: ...}} or "
-                                f"{{file: ...}}, got {_typename(v)}")
+            raise self.err(fld, f"expected a number, a list of {getattr(self, 'channels', CHANNELS)} "
+                                f"numbers, {{raw: ...}} or {{file: ...}}, got {_typename(v)}")
         if isinstance(v, float) and math.isnan(v):
             raise self.err(fld, "NaN is not a number")
         if isinstance(v, float) and math.isinf(v):
@@ -410,14 +468,15 @@ class _Parser:
             if isinstance(x, bool) or not isinstance(x, int):
                 where = f"[{i}]" if isinstance(v, list) else ""
                 raise self.err(fld + where, f"expected a raw integer of {fmt}, got {_typename(x)}")
-        if isinstance(v, list) and len(items) != CHANNELS:
-            raise self.err(fld, f"a per-channel factor needs {CHANNELS} raw integers, got {len(items)}")
+        n = getattr(self, "channels", CHANNELS)
+        if isinstance(v, list) and len(items) != n:
+            raise self.err(fld, f"a per-channel factor needs {n} raw integers, got {len(items)}")
         arr = np.empty(len(items), dtype=object)
         arr[:] = items
         return self.checked(arr if isinstance(v, list) else arr.reshape(()), fld, fmt)
 
     # ---- the float model -------------------------------------------------------------------
-    def float_model(self, node: Any, kernel: str) -> FloatModel:
+    def float_model(self, node: Any, kind: Kind, geom: Geometry) -> FloatModel:
         """The ``float:`` block: float weight, bias, input and the two scales."""
         if not isinstance(node, dict):
             raise self.err("float", "expected a mapping (weight:, bias:, input:, input_scale:, "
@@ -430,16 +489,16 @@ class _Parser:
         if "input" not in node and "input_scale" not in node:
             raise self.err("float.input_scale", "missing: give float.input_scale (the real value "
                                                 "of one unit of in_t) or a float input, float.input")
-        spec = KERNELS[kernel]
         sources: dict[str, str] = {}
         weight, sources["weight"] = self.float_array(node["weight"], "float.weight",
-                                                     {spec.weight_shape: None})
+                                                     {geom.shape("weight"): None})
         bias = inp = None
         if "bias" in node:
-            bias, sources["bias"] = self.float_array(node["bias"], "float.bias", {(CHANNELS,): None})
+            bias, sources["bias"] = self.float_array(node["bias"], "float.bias",
+                                                     {geom.shape("bias"): None})
         if "input" in node:
-            inp, sources["input"] = self.float_array(node["input"], "float.input",
-                                                     {BUFFER: None, TILE: "tile"})
+            shapes = {BUFFER: None, TILE: "tile"} if kind.seed else {geom.shape("input"): None}
+            inp, sources["input"] = self.float_array(node["input"], "float.input", shapes)
         out_scale = self.scale(node["output_scale"], "float.output_scale")
         in_scale = self.scale(node["input_scale"], "float.input_scale") if "input_scale" in node else None
         return FloatModel(weight, out_scale, bias, inp, in_scale, sources)

@@ -29,15 +29,19 @@ import json
 import re
 from pathlib import Path
 
+from typing import Any
+
 import numpy as np
 
-from hls_sim.kernels import KERNELS, KernelConfig
+from hls_sim.kernels import KINDS, KernelConfig
 from hls_sim.kernels.hls_config import CHANNELS, HEIGHT, TILE_H, TILE_W, TYPE_NAMES, WIDTH
 from hls_sim.types import Format, OMode, QMode
 
 BUFFER = (CHANNELS, HEIGHT, WIDTH)
 TILE = (CHANNELS, TILE_H, TILE_W)
-WEIGHT_SHAPES = {spec.weight_shape: name for name, spec in KERNELS.items()}
+# the kinds quantize starts from (the seed pair: a float layer on one tile)
+SEED_KINDS = {name: k for name, k in KINDS.items() if k.seed}
+WEIGHT_SHAPES = {k.geometry().shape("weight"): name for name, k in SEED_KINDS.items()}
 # what write_layer writes
 LAYER_FILES = ("layer.yaml", "weight.npy", "bias.npy", "input.npy", "weight_float.npy",
                "bias_float.npy", "input_float.npy")
@@ -70,10 +74,22 @@ def float_sums(kernel: str, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     raise ValueError(f"no float model for kernel {kernel!r}")
 
 
-def float_layer(kernel: str, weight: np.ndarray, bias: np.ndarray | None, x: np.ndarray,
-                relu: bool = True) -> np.ndarray:
-    """The float layer ``relu(bias + sum weight * x)`` on every written output (real units)."""
-    y = float_sums(kernel, x, weight)
+def float_layer(layer: Any, weight: np.ndarray, bias: np.ndarray | None, x: np.ndarray,
+                relu: bool | None = None) -> np.ndarray:
+    """The float layer ``relu(bias + sum weight * x)`` on every written output (real units).
+
+    ``layer``: a seed kind's name, or a :class:`~hls_sim.layer.Layer` (any kind with an
+    epilogue; its ``activation`` decides the relu unless ``relu`` is given)."""
+    if isinstance(layer, str):
+        kernel, kind, geom = layer, KINDS[layer], KINDS[layer].geometry()
+    else:
+        kernel, kind, geom = layer.kernel, layer.spec, layer.geometry
+    if relu is None:
+        relu = geom.get("activation", "relu") == "relu"
+    if kind.seed:
+        y = float_sums(kernel, x, weight)
+    else:
+        y = kind.sums(geom, np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64))
     if bias is not None:
         y = y + np.asarray(bias, dtype=np.float64)[:, None, None]
     return np.maximum(y, 0.0) if relu else y
@@ -148,11 +164,11 @@ def quantize_layer(weight: np.ndarray, bias: np.ndarray | None, calibration: np.
         if kernel is None:
             raise QuantizeError(f"weight: shape {_dims(w.shape)}; expected [16][16] (conv1x1) or "
                                 "[16][3][3] (dw_conv3x3)")
-    if kernel not in KERNELS:
-        raise QuantizeError(f"kernel: expected one of {', '.join(KERNELS)}, got {kernel!r}")
-    if w.shape != KERNELS[kernel].weight_shape:
-        raise QuantizeError(f"weight: shape {_dims(w.shape)}; {kernel} needs "
-                            f"{_dims(KERNELS[kernel].weight_shape)}")
+    if kernel not in SEED_KINDS:
+        raise QuantizeError(f"kernel: expected one of {', '.join(SEED_KINDS)}, got {kernel!r}")
+    wshape = SEED_KINDS[kernel].geometry().shape("weight")
+    if w.shape != wshape:
+        raise QuantizeError(f"weight: shape {_dims(w.shape)}; {kernel} needs {_dims(wshape)}")
     b = np.zeros(CHANNELS) if bias is None else _finite(bias, "bias")
     if b.shape != (CHANNELS,):
         raise QuantizeError(f"bias: shape {_dims(b.shape)}; expected [16]")

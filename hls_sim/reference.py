@@ -4,7 +4,8 @@ For every output the kernel writes, from the very same raw integers and factor:
 
     y = relu(bias + (sum of the exact products weight * input) * factor)
 
-with ``relu(x) = max(0, x)`` and, when ``relu_clip`` is on, also ``min(x, max(out_t))``. No
+with ``relu(x) = max(0, x)`` and, when ``relu_clip`` is on, also ``min(x, max(out_t))``
+(``activation: none``: no relu). The sums come from the kind's registry entry. No
 intermediate type is applied: no conversion to ``acc_t``, ``qd_t`` or ``sum_t``, no rounding,
 no overflow. ``y`` is expressed in units of out_t's LSB, so that the kernel's raw output
 integers compare with it directly.
@@ -34,16 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hls_sim.kernels.hls_config import CHANNELS, TILE_H, TILE_W, KernelConfig
+from hls_sim.kernels.kind import Geometry, Kind
 
-# the region of top[16][34][66] each kernel writes: (first h, first w); 32 x 64 outputs
-WRITTEN = {"conv1x1": (0, 0), "dw_conv3x3": (1, 1)}
 _INT64_SAFE = 1 << 62
-
-
-def written_region(kernel: str) -> tuple[slice, slice, slice]:
-    """Index of the outputs ``kernel`` writes in ``top[16][34][66]``."""
-    h0, w0 = WRITTEN[kernel]
-    return (slice(0, CHANNELS), slice(h0, h0 + TILE_H), slice(w0, w0 + TILE_W))
 
 
 def _max_abs(a: np.ndarray) -> int:
@@ -68,8 +62,8 @@ def _to_float(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float64)
 
 
-def exact_sums(kernel: str, bottom: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """The exact sum of raw products of every written output: [16][32][64] integers."""
+def seed_sums(kernel: str, bottom: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The seed kernels' exact sums of raw products of every written output: [16][32][64]."""
     taps = 16 if kernel == "conv1x1" else 9
     exact = taps * _max_abs(weight) * _max_abs(bottom) >= _INT64_SAFE
     x, w = _as_exact(bottom, exact), _as_exact(weight, exact)
@@ -88,23 +82,35 @@ def exact_sums(kernel: str, bottom: np.ndarray, weight: np.ndarray) -> np.ndarra
     raise ValueError(f"no reference for kernel {kernel!r}")
 
 
-def reference(kernel: str, config: KernelConfig, bottom: np.ndarray, weight: np.ndarray,
-              bias: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """The float64 reference of every written output, [16][32][64], in out_t LSBs.
+def exact_sums(kind: Kind, geom: Geometry, bottom: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """The exact sums of raw products of every written output (the registry's ``sums``)."""
+    return kind.sums(geom, bottom, weight)
+
+
+def reference(kind: Kind, geom: Geometry, config: KernelConfig, bottom: np.ndarray,
+              weight: np.ndarray | None, bias: np.ndarray | None,
+              factor: np.ndarray | None) -> np.ndarray:
+    """The float64 reference of every written output (shaped as the written region), in
+    out_t LSBs.
 
     Arguments are raw integers of the configured types (as in :class:`hls_sim.layer.Layer`).
+    A data mover's reference is the value it moves, exactly.
     """
     c = config
-    s = _to_float(exact_sums(kernel, bottom, weight))
-    f = _to_float(np.asarray(factor)).reshape(-1)
-    f = f[:, None, None] if f.size == CHANNELS else f.reshape(())
-    b = _to_float(np.asarray(bias)).reshape(CHANNELS, 1, 1)
+    s = _to_float(exact_sums(kind, geom, bottom, weight))
     fo = c.out_t.frac_bits
+    if not kind.epilogue:
+        return np.ldexp(s, fo - c.in_t.frac_bits)
+    n = geom.out_channels
+    f = _to_float(np.asarray(factor)).reshape(-1)
+    f = f[:, None, None] if f.size == n and np.ndim(factor) == 1 else f.reshape(())
+    b = _to_float(np.asarray(bias)).reshape(n, 1, 1)
     scale = fo - c.in_t.frac_bits - c.weight_t.frac_bits - c.factor_t.frac_bits
     y = np.ldexp(s * f, scale) + np.ldexp(b, fo - c.bias_t.frac_bits)
-    y = np.maximum(y, 0.0)
-    if c.relu_clip:
-        y = np.minimum(y, float(c.out_t.max_raw))
+    if geom.get("activation", "relu") == "relu":
+        y = np.maximum(y, 0.0)
+        if c.relu_clip:
+            y = np.minimum(y, float(c.out_t.max_raw))
     return y
 
 
@@ -112,32 +118,33 @@ def reference(kernel: str, config: KernelConfig, bottom: np.ndarray, weight: np.
 class Comparison:
     """The kernel's output against the float reference, over the written region, in LSBs."""
 
-    reference: np.ndarray  # [16][32][64] float64, out_t LSBs
-    error: np.ndarray  # kernel - reference, [16][32][64] float64
+    reference: np.ndarray  # the written region, float64, out_t LSBs
+    error: np.ndarray  # kernel - reference, float64
     max_abs_error: float
-    worst: tuple[int, int, int]  # index into top[16][34][66] of the largest |error|
+    worst: tuple[int, int, int]  # index into top of the largest |error|
     mean_error: float  # signed: a bias shows here
     rms_error: float
     n_differ: int  # outputs more than 0.5 LSB from the reference
     n_outputs: int
 
 
-def compare(kernel: str, config: KernelConfig, bottom: np.ndarray, weight: np.ndarray,
-            bias: np.ndarray, factor: np.ndarray, top: np.ndarray) -> Comparison:
+def compare(kind: Kind, geom: Geometry, config: KernelConfig, bottom: np.ndarray,
+            weight: np.ndarray | None, bias: np.ndarray | None, factor: np.ndarray | None,
+            top: np.ndarray) -> Comparison:
     """Compare ``top`` (the kernel's output buffer, raw integers) with the reference."""
-    ref = reference(kernel, config, bottom, weight, bias, factor)
-    region = written_region(kernel)
+    ref = reference(kind, geom, config, bottom, weight, bias, factor)
+    region = geom.region
     got = _to_float(np.asarray(top)[region])
     err = got - ref
     a = np.abs(err)
     k = int(np.argmax(a))
     c, h, w = (int(i) for i in np.unravel_index(k, err.shape))
-    worst = (c, h + region[1].start, w + region[2].start)
+    worst = (c + region[0].start, h + region[1].start, w + region[2].start)
     return Comparison(ref, err, float(a.ravel()[k]), worst, float(err.mean()),
                       float(np.sqrt(np.mean(err * err))), int(np.count_nonzero(a > 0.5)), err.size)
 
 
 def compare_layer(layer, top: np.ndarray) -> Comparison:  # noqa: ANN001 - hls_sim.layer.Layer
     """:func:`compare` for a :class:`hls_sim.layer.Layer` and the raw output buffer ``top``."""
-    return compare(layer.kernel, layer.config, layer.input, layer.weight, layer.bias,
-                   layer.factor, top)
+    return compare(layer.spec, layer.geometry, layer.config, layer.input, layer.weight,
+                   layer.bias, layer.factor, top)

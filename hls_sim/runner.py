@@ -21,7 +21,7 @@ from hls_sim.files import write_files
 from hls_sim.kernels import KernelResult
 from hls_sim.kernels.hls_config import TYPE_NAMES
 from hls_sim.layer import Layer
-from hls_sim.reference import Comparison, compare_layer, written_region
+from hls_sim.reference import Comparison, compare_layer
 
 # what -o DIR writes; top_initial.npy only when the layer file gave an initial top
 OUTPUT_FILES = ("top.npy", "input.npy", "weight.npy", "bias.npy", "factor.npy", "layer.yaml")
@@ -80,41 +80,57 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1] for r in rows]
 
 
+def _written(geom) -> str:  # noqa: ANN001 - Geometry
+    (c0, c1), (h0, h1), (w0, w1) = geom.written
+    if geom.written_shape == geom.shape("top"):
+        return "all written"
+    return f"written h {h0}..{h1 - 1}, w {w0}..{w1 - 1}"
+
+
 def summary(run: LayerRun) -> str:
     """The report ``hls-sim run`` prints: kernel, tensors, types, timing, counters, reference."""
     ly, res, cmp = run.layer, run.result, run.comparison
     c = ly.config
-    spec = ly.spec
-    region = written_region(ly.kernel)
-    h, w = region[1], region[2]
+    kind, geom = ly.spec, ly.geometry
     lines = [f"layer     {ly.path}" + (f"  ({ly.name})" if ly.name else "")]
     if ly.description:
         lines.append(f"          {' '.join(ly.description.split())}")
-    lines.append(f"kernel    {ly.kernel} (C++ {spec.cpp_name}), {res.path} path: "
+    cpp = kind.legacy_cpp or f"{kind.cpp_function}<...>"
+    lines.append(f"kernel    {ly.kernel} (C++ {cpp}), {res.path} path: "
                  f"{_ms(run.seconds)} per call"
                  + (f" (first call {_ms(run.first_seconds)}, with loading the compiled code)"
                     if run.first_seconds > 2 * run.seconds else ""))
-    fshape = ly.factor.shape
-    tensors = [("input", _dims(ly.input.shape), "in_t", str(c.in_t), ly.sources["input"]),
-               ("weight", _dims(ly.weight.shape), "weight_t", str(c.weight_t), ly.sources["weight"]),
-               ("bias", _dims(ly.bias.shape), "bias_t", str(c.bias_t), ly.sources["bias"]),
-               ("factor", _dims(fshape), "factor_t", str(c.factor_t), ly.sources["factor"]),
-               ("top", _dims(ly.top.shape), "out_t", str(c.out_t),
-                f"initial {ly.sources['top']}; written h {h.start}..{h.stop - 1}, "
-                f"w {w.start}..{w.stop - 1}")]
+    if kind.params:
+        lines.append("params    " + ", ".join(f"{k} {v}" for k, v in geom.values))
+    tensors = []
+    for t in kind.tensors:
+        if t.role == "top":
+            continue
+        arr = getattr(ly, t.role)
+        tensors.append((t.role, _dims(np.shape(arr)), t.type_name, str(getattr(c, t.type_name)),
+                        ly.sources[t.role]))
+    tensors.append(("top", _dims(ly.top.shape), "out_t", str(c.out_t),
+                    f"initial {ly.sources['top']}; {_written(geom)}" if kind.seed
+                    else _written(geom)))
     lines += [("tensors   " if i == 0 else " " * 10) + r for i, r in enumerate(_table(tensors))]
-    inner = [(n, str(getattr(c, n))) for n in ("acc_t", "qd_t", "sum_t")]
-    lines.append("types     " + ", ".join(f"{n} {t}" for n, t in inner)
-                 + f"; relu_clip {int(c.relu_clip)}, per_channel_factor {int(c.per_channel_factor)}")
-    if ly.kernel == "conv1x1" and "tile" in ly.sources["input"]:
-        lines.append("note      conv1x1 reads bottom h 0..31, w 0..63: with a padded tile it sees "
-                     "the zero halo's first row and column, not the tile's last ones")
+    if kind.epilogue:
+        inner = [(n, str(getattr(c, n))) for n in ("acc_t", "qd_t", "sum_t")]
+        lines.append("types     " + ", ".join(f"{n} {t}" for n, t in inner)
+                     + f"; relu_clip {int(c.relu_clip)}, per_channel_factor {int(c.per_channel_factor)}")
+    else:
+        lines.append(f"types     a data mover: out_t(in_t), {c.in_t} -> {c.out_t}")
+    note = kind.note(ly)
+    if note:
+        lines.append(f"note      {note}")
     t = res.counters.total()
     n = cmp.n_outputs
-    lines.append(f"datapath  {n} outputs: overflow acc {t['acc_overflow']}, qd {t['qd_overflow']}, "
-                 f"sum {t['sum_overflow']}, out {t['out_overflow']}; qd rounded {t['qd_rounded']}")
-    lines.append(f"          relu clipped at 0: {t['clip_low']}, at the top of out_t: {t['clip_high']}")
-    out = res.top.raw[region]
+    if kind.epilogue:
+        lines.append(f"datapath  {n} outputs: overflow acc {t['acc_overflow']}, qd {t['qd_overflow']}, "
+                     f"sum {t['sum_overflow']}, out {t['out_overflow']}; qd rounded {t['qd_rounded']}")
+        lines.append(f"          relu clipped at 0: {t['clip_low']}, at the top of out_t: {t['clip_high']}")
+    else:
+        lines.append(f"datapath  {n} outputs: out_t overflow {t['out_overflow']}")
+    out = res.top.raw[geom.region]
     if out.dtype == object:
         lo, hi = min(out.flat), max(out.flat)
         mean = float(np.mean([float(v) for v in out.flat]))
@@ -132,9 +148,12 @@ def summary(run: LayerRun) -> str:
 
 # ---- output files ----------------------------------------------------------------------------
 def output_names(layer: Layer) -> tuple[str, ...]:
-    """The files ``write_outputs`` writes for ``layer``."""
+    """The files ``write_outputs`` writes for ``layer`` (a data mover has no weight, bias or
+    factor)."""
     extra = ("top_initial.npy",) if "top" in layer.given else ()
-    return OUTPUT_FILES + extra
+    names = tuple(n for n in OUTPUT_FILES
+                  if n[:-4] not in ("weight", "bias", "factor") or layer.spec.epilogue)
+    return names + extra
 
 
 def check_outputs(out_dir: str | Path, names: tuple[str, ...], force: bool) -> Path:
@@ -174,13 +193,15 @@ def _replay_yaml(run: LayerRun, names: tuple[str, ...]) -> str:
     if ly.name:
         d["name"] = ly.name
     d["description"] = f"written by hls-sim run from {ly.path}"
+    d.update(ly.geometry.values)
     cfg = ly.config.to_dict()
     d["types"] = {n: cfg[n] for n in TYPE_NAMES}
     d["relu_clip"] = cfg["relu_clip"]
-    d["per_channel_factor"] = cfg["per_channel_factor"]
-    d["factor"] = {"file": "factor.npy"}
-    d["weight"] = {"file": "weight.npy"}
-    d["bias"] = {"file": "bias.npy"}
+    if ly.spec.epilogue:
+        d["per_channel_factor"] = cfg["per_channel_factor"]
+        d["factor"] = {"file": "factor.npy"}
+        d["weight"] = {"file": "weight.npy"}
+        d["bias"] = {"file": "bias.npy"}
     d["input"] = {"file": "input.npy"}
     if "top_initial.npy" in names:
         d["top"] = {"file": "top_initial.npy"}
@@ -197,9 +218,10 @@ def write_outputs(run: LayerRun, out_dir: str | Path, force: bool = False) -> li
     """
     ly = run.layer
     names = output_names(ly)
-    arrays = {"top.npy": _int64(run.result.top.raw, "top"),
-              "input.npy": _int64(ly.input, "input"), "weight.npy": _int64(ly.weight, "weight"),
-              "bias.npy": _int64(ly.bias, "bias"), "factor.npy": _int64(ly.factor, "factor")}
+    arrays = {"top.npy": _int64(run.result.top.raw, "top"), "input.npy": _int64(ly.input, "input")}
+    if ly.spec.epilogue:
+        arrays.update({"weight.npy": _int64(ly.weight, "weight"), "bias.npy": _int64(ly.bias, "bias"),
+                       "factor.npy": _int64(ly.factor, "factor")})
     if "top_initial.npy" in names:
         arrays["top_initial.npy"] = _int64(ly.top, "top")
     texts = {"layer.yaml": _replay_yaml(run, names).encode()}

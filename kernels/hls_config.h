@@ -25,7 +25,9 @@
 //                                        1: they take `factor_t factor[16]`, one per output channel.
 //
 // Derived (do not set): HLS_SIM_FACTOR_PARAM (the kernels' last parameter) and
-// HLS_SIM_FACTOR(c) (the factor used for output channel c).
+// HLS_SIM_FACTOR(c) (the factor used for output channel c), and hls_sim_global_config: the
+// per-layer traits struct (docs/kinds.md) made of these typedefs and switches, with which the
+// seed's conv1x1 and DW_CONV_3x3 call their templates conv1x1_layer and dw_conv3x3_layer.
 //
 // Overriding: compile with -DHLS_SIM_CONFIG='"path/to/my_config.h"'. That header is then
 // included INSTEAD of the default typedefs below (after <ap_int.h> and <ap_fixed.h>), so it must
@@ -36,6 +38,8 @@
 
 #include <ap_int.h>
 #include <ap_fixed.h>
+// The templated building blocks (they use no global typedef, so they come first).
+#include "hls_layer.h"
 
 #ifdef HLS_SIM_CONFIG
 #include HLS_SIM_CONFIG
@@ -71,5 +75,21 @@ typedef ap_int<18> sum_t;
 #define HLS_SIM_FACTOR_PARAM factor_t factor
 #define HLS_SIM_FACTOR(c) factor
 #endif
+
+// The global configuration as a traits struct for the templated kernels (kernels/hls_layer.h,
+// conv1x1_layer, dw_conv3x3_layer). The seed kinds read only these members.
+struct hls_sim_global_config {
+    typedef ::in_t in_t;
+    typedef ::out_t out_t;
+    typedef ::weight_t weight_t;
+    typedef ::bias_t bias_t;
+    typedef ::factor_t factor_t;
+    typedef ::acc_t acc_t;
+    typedef ::qd_t qd_t;
+    typedef ::sum_t sum_t;
+    static const int RELU_CLIP = HLS_SIM_RELU_CLIP;
+    static const int N_FACTOR = HLS_SIM_PER_CHANNEL_FACTOR ? 16 : 1;
+    static const int ACTIVATION = HLS_SIM_ACT_RELU;
+};
 
 #endif  // HLS_SIM_HLS_CONFIG_H

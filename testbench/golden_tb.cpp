@@ -1,16 +1,19 @@
 // golden_tb.cpp -- the hls-sim golden testbench: replays a golden set (`hls-sim golden`) through
 // the kernel of kernels/ and compares every bit of every output element.
 //
-// One testbench for everyone: the Python tests and `hls-sim csim` (g++), and Vitis HLS
-// csim_design / cosim_design (testbench/vitis_hls.tcl). It needs nothing but the golden set:
+// One testbench for every kernel kind and for everyone: the Python tests and `hls-sim csim`
+// (g++), and Vitis HLS csim_design / cosim_design (testbench/vitis_hls.tcl). It needs nothing
+// but the golden set:
 //
-//   hls_sim_golden.h    generated; defines HLS_SIM_CONFIG (-> hls_sim_config.h, the layer's
-//                       types and switches) and which kernel to call. Found through -I GOLDEN.
-//   hls_sim_kernel.cpp  generated; the kernel of kernels/ compiled for that configuration.
+//   hls_sim_golden.h    generated; includes hls_sim_layer.h (the layer's traits struct) and the
+//                       kind's header of kernels/, and describes the call: the fixed tensors
+//                       (GTB_FIXED_TENSORS), the input and output element types and sizes, and
+//                       GTB_CALL(in, out), one call of the design top hls_sim_top.
+//   hls_sim_kernel.cpp  generated; the design top: the kind's template called with the layer.
 //   hls_sim_golden.txt  a plain-text index: format version, kernel, configuration id, number
-//                       of vectors, number of factors.
-//   weight.bin bias.bin factor.bin           the weight set
-//   input_K.bin top_K.bin expected_K.bin     vector K: bottom, top before and top after the call
+//                       of vectors, the element count of every tensor.
+//   NAME.bin (weight, bias, factor: the fixed tensors of the kind)
+//   input_K.bin top_K.bin expected_K.bin     vector K: input, output before and after the call
 //
 // Build (no -D needed; the flags hls-sim uses):
 //   g++ -std=c++14 -O1 -I GOLDEN -I kernels -I <ap_types>
@@ -29,45 +32,26 @@
 // Exit status: 0 every element of every vector matches bit for bit (PASS); 1 at least one
 // mismatch (FAIL, the first mismatches listed with their indices, expected and actual values);
 // 2 the golden set cannot be used (a file missing or of the wrong size, a value that does not
-// fit, an index for another kernel or configuration).
+// fit, an index for another kernel, configuration or tensor sizes).
 #include <stdint.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "hls_sim_golden.h"
-#include "hls_config.h"
-
-#if defined(HLS_SIM_GOLDEN_CONV1X1) && !defined(HLS_SIM_GOLDEN_DW_CONV_3X3)
-#include "conv1x1.h"
-typedef weight_t gtb_weight_array[16][16];
-#define GTB_WEIGHTS (16 * 16)
-#define GTB_CALL(b, t, w, bs, f) conv1x1(b, t, w, bs, f)
-#elif defined(HLS_SIM_GOLDEN_DW_CONV_3X3) && !defined(HLS_SIM_GOLDEN_CONV1X1)
-#include "dw_conv3x3.h"
-typedef weight_t gtb_weight_array[16][3][3];
-#define GTB_WEIGHTS (16 * 3 * 3)
-#define GTB_CALL(b, t, w, bs, f) DW_CONV_3x3(b, t, w, bs, f)
-#else
-#error "hls_sim_golden.h must select exactly one kernel (regenerate the golden set)"
-#endif
-
-#if HLS_SIM_PER_CHANNEL_FACTOR
-#define GTB_FACTORS 16
-#else
-#define GTB_FACTORS 1
-#endif
 
 #define GTB_FORMAT_VERSION 1
 #define GTB_SHOW 10  // mismatches listed in full
 
 namespace gtb {
 
-const int kC = 16, kH = 34, kW = 66;
+const int kC = GTB_OUTPUT_C, kH = GTB_OUTPUT_H, kW = GTB_OUTPUT_W;
 const size_t kBuf = size_t(kC) * kH * kW;
+const size_t kIn = GTB_INPUT_ELEMENTS;
 
 // ---- one element <-> its bytes in a .bin file -------------------------------------------------
 inline uint64_t word_at(const unsigned char* p) {
@@ -196,9 +180,8 @@ bool load(const std::string& name, T* a, size_t n, std::string& err) {
     return true;
 }
 
-// The index: "key value" lines.
-bool read_index(std::string& kernel, std::string& config, int& version, long& vectors,
-                long& factors, std::string& err) {
+// The index: "key value" lines (elements_NAME: the element count of a tensor).
+bool read_index(std::map<std::string, std::string>& index, std::string& err) {
     const std::string p = path_of("hls_sim_golden.txt");
     FILE* f = std::fopen(p.c_str(), "r");
     if (!f) {
@@ -206,35 +189,36 @@ bool read_index(std::string& kernel, std::string& config, int& version, long& ve
         return false;
     }
     char key[64], val[128];
-    version = -1;
-    vectors = factors = -1;
-    while (std::fscanf(f, "%63s %127s", key, val) == 2) {
-        const std::string k = key;
-        if (k == "hls_sim_golden") version = std::atoi(val);
-        else if (k == "kernel") kernel = val;
-        else if (k == "config") config = val;
-        else if (k == "vectors") vectors = std::atol(val);
-        else if (k == "factors") factors = std::atol(val);
-    }
+    while (std::fscanf(f, "%63s %127s", key, val) == 2) index[key] = val;
     std::fclose(f);
-    if (version != GTB_FORMAT_VERSION) {
+    if (std::atoi(index["hls_sim_golden"].c_str()) != GTB_FORMAT_VERSION) {
         err = p + ": not a golden set index of format " + std::to_string(GTB_FORMAT_VERSION);
         return false;
     }
-    if (vectors < 1 || factors < 1) {
-        err = p + ": missing or bad 'vectors' / 'factors'";
+    if (std::atol(index["vectors"].c_str()) < 1) {
+        err = p + ": missing or bad 'vectors'";
+        return false;
+    }
+    return true;
+}
+
+// The index's element count of tensor `name` must be the one this testbench was built for.
+bool check_count(std::map<std::string, std::string>& index, const char* name, size_t n,
+                 std::string& err) {
+    const std::string k = std::string("elements_") + name;
+    if (index.find(k) == index.end() || std::strtoull(index[k].c_str(), 0, 10) != n) {
+        err = "the golden set's index gives " + (index.count(k) ? index[k] : std::string("no")) +
+              " element(s) for " + name + ", this testbench was built for " + std::to_string(n) +
+              " (rebuild it with the set's headers)";
         return false;
     }
     return true;
 }
 
 // ---- the data (static: the buffers are large for a stack) ------------------------------------------
-in_t bottom[16][34][66];
-out_t top[16][34][66];
-out_t expected[16][34][66];
-gtb_weight_array weight;
-bias_t bias[16];
-factor_t factor[GTB_FACTORS];
+GTB_INPUT_TYPE input[GTB_INPUT_ELEMENTS];
+GTB_OUTPUT_TYPE top[GTB_OUTPUT_C * GTB_OUTPUT_H * GTB_OUTPUT_W];
+GTB_OUTPUT_TYPE expected[GTB_OUTPUT_C * GTB_OUTPUT_H * GTB_OUTPUT_W];
 
 int fail(const std::string& msg) {
     std::printf("golden_tb: ERROR: %s\n", msg.c_str());
@@ -244,6 +228,10 @@ int fail(const std::string& msg) {
 
 }  // namespace gtb
 
+// The fixed tensors (weight, bias, factor: whatever the kind has), named as GTB_CALL uses them.
+#define GTB_DECLARE(name, T, n) T gtb_##name[n];
+GTB_FIXED_TENSORS(GTB_DECLARE)
+
 int main(int argc, char** argv) {
     using namespace gtb;
     if (argc > 2) {
@@ -251,22 +239,23 @@ int main(int argc, char** argv) {
         return 2;
     }
     g_dir = argc == 2 ? argv[1] : "";
-    std::string err, kernel, config;
-    int version;
-    long vectors, factors;
-    if (!read_index(kernel, config, version, vectors, factors, err)) return fail(err);
+    std::string err;
+    std::map<std::string, std::string> index;
+    if (!read_index(index, err)) return fail(err);
+    const std::string kernel = index["kernel"], config = index["config"];
+    const long vectors = std::atol(index["vectors"].c_str());
     if (kernel != HLS_SIM_GOLDEN_KERNEL)
         return fail("the golden set is for kernel " + kernel + ", this testbench was built for " +
                     HLS_SIM_GOLDEN_KERNEL);
     if (config != HLS_SIM_GOLDEN_CONFIG_ID)
         return fail("the golden set has configuration " + config + ", this testbench was built "
                     "for " + HLS_SIM_GOLDEN_CONFIG_ID + " (rebuild it with the set's headers)");
-    if (factors != GTB_FACTORS)
-        return fail("the golden set has " + std::to_string(factors) + " factor(s), the kernel "
-                    "takes " + std::to_string(GTB_FACTORS));
-    if (!load("weight.bin", reinterpret_cast<weight_t*>(weight), GTB_WEIGHTS, err) ||
-        !load("bias.bin", bias, 16, err) || !load("factor.bin", factor, GTB_FACTORS, err))
-        return fail(err);
+    bool ok = check_count(index, "input", kIn, err) && check_count(index, "output", kBuf, err);
+#define GTB_CHECK(name, T, n) ok = ok && check_count(index, #name, n, err);
+    GTB_FIXED_TENSORS(GTB_CHECK)
+#define GTB_LOAD(name, T, n) ok = ok && load(#name ".bin", gtb_##name, n, err);
+    GTB_FIXED_TENSORS(GTB_LOAD)
+    if (!ok) return fail(err);
 
     std::printf("golden_tb: kernel %s (%s), configuration %s, %ld vector(s) from %s\n",
                 HLS_SIM_GOLDEN_FUNCTION, HLS_SIM_GOLDEN_KERNEL, HLS_SIM_GOLDEN_CONFIG_ID, vectors,
@@ -275,21 +264,17 @@ int main(int argc, char** argv) {
     long bad_vectors = 0;
     int shown = 0;
     for (long k = 0; k < vectors; k++) {
-        if (!load(numbered("input", int(k)), &bottom[0][0][0], kBuf, err) ||
-            !load(numbered("top", int(k)), &top[0][0][0], kBuf, err) ||
-            !load(numbered("expected", int(k)), &expected[0][0][0], kBuf, err))
+        if (!load(numbered("input", int(k)), input, kIn, err) ||
+            !load(numbered("top", int(k)), top, kBuf, err) ||
+            !load(numbered("expected", int(k)), expected, kBuf, err))
             return fail(err);
-#if HLS_SIM_PER_CHANNEL_FACTOR
-        GTB_CALL(bottom, top, weight, bias, factor);
-#else
-        GTB_CALL(bottom, top, weight, bias, factor[0]);
-#endif
-        const out_t* got = &top[0][0][0];
-        const out_t* want = &expected[0][0][0];
+        GTB_CALL(input, top);
+        const GTB_OUTPUT_TYPE* got = top;
+        const GTB_OUTPUT_TYPE* want = expected;
         long long bad = 0;
         for (size_t i = 0; i < kBuf; i++) {
-            const ap_uint<out_t::width> a = got[i].range(out_t::width - 1, 0);
-            const ap_uint<out_t::width> b = want[i].range(out_t::width - 1, 0);
+            const ap_uint<GTB_OUTPUT_TYPE::width> a = got[i].range(GTB_OUTPUT_TYPE::width - 1, 0);
+            const ap_uint<GTB_OUTPUT_TYPE::width> b = want[i].range(GTB_OUTPUT_TYPE::width - 1, 0);
             if (a == b) continue;
             if (bad == 0 && shown < GTB_SHOW)
                 std::printf("  vector %ld: mismatches in top (%s):\n", k,
@@ -307,8 +292,8 @@ int main(int argc, char** argv) {
         mismatches += bad;
         if (bad) bad_vectors++;
         if (bad || vectors <= 8)
-            std::printf("  vector %ld: top [16][34][66], %lu elements, %lld mismatch%s\n", k,
-                        (unsigned long)kBuf, bad, bad == 1 ? "" : "es");
+            std::printf("  vector %ld: top [%d][%d][%d], %lu elements, %lld mismatch%s\n", k, kC,
+                        kH, kW, (unsigned long)kBuf, bad, bad == 1 ? "" : "es");
     }
     if (mismatches == 0) {
         std::printf("golden_tb: PASS: %ld vector(s), %ld tensor(s), %lld elements checked bit for "

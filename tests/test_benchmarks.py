@@ -44,5 +44,6 @@ def test_all_benchmarks(tmp_path, toolchain):
     pytest.importorskip("apytypes")
     stdout, report = _bench(tmp_path)
     _check(stdout, report,
-           {"quantize", "mul_cast", "conv1x1", "dw_conv3x3", "warm_start", "warm_start_cli"})
+           {"quantize", "mul_cast", "conv1x1", "dw_conv3x3", "conv2d", "conv_transpose", "upsample",
+            "warm_start", "warm_start_cli"})
     assert "ratio = anchor time / hls-sim time" in stdout

@@ -67,7 +67,7 @@ def test_csim_passes_and_cleans_up(toolchain, private_tmp):
     assert r.exit_code == 0, r.output
     out = r.stdout
     assert out.rstrip().endswith("\nPASS"), out
-    for words in ("csim      ", "kernel    conv1x1 (C++ conv1x1)", "1 vector;", "g++ ",
+    for words in ("csim      ", "kernel    conv1x1 (C++ hls_sim_top: conv1x1_layer<hls_sim_layer>)", "1 vector;", "g++ ",
                   "golden_tb: PASS: 1 vector(s), 1 tensor(s), 35904 elements checked bit for bit, "
                   "0 mismatches"):
         assert words in out, out
@@ -351,7 +351,7 @@ def test_vitis_tcl_runs_csim_synthesis_and_cosim(toolchain, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr + log
     lines = log.splitlines()
     assert "open_project -reset hls_sim_dw_conv3x3" in lines
-    assert "set_top DW_CONV_3x3" in lines
+    assert "set_top hls_sim_top" in lines
     assert "set_part xczu7ev-ffvc1156-2-e" in lines
     assert "create_clock -period 5 -name default" in lines
     assert "add_files tb=0 hls_sim_kernel.cpp" in lines and "add_files tb=1 golden_tb.cpp" in lines
@@ -374,7 +374,7 @@ def test_vitis_tcl_fails_on_a_mismatch_and_takes_part_clock_steps(toolchain, tmp
                         env={"HLS_SIM_PROJECT": "myproj"})
     assert proc.returncode == 0, proc.stdout + proc.stderr + log
     lines = log.splitlines()
-    assert "open_project -reset myproj" in lines and "set_top conv1x1" in lines
+    assert "open_project -reset myproj" in lines and "set_top hls_sim_top" in lines
     assert "set_part xcvu9p-flga2104-2-i" in lines and "create_clock -period 3.3 -name default" in lines
     assert "csim_status 1" in lines, log
     assert "vector 0 top[0][1][0]: expected" in log

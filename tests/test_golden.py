@@ -32,7 +32,7 @@ weight: {generate: {seed: 1}}
 bias: {generate: {seed: 2, low: -100, high: 100}}
 input: {generate: {seed: 3}}
 """
-GENERATED = ["hls_sim_config.h", "hls_sim_golden.h", "hls_sim_golden.txt", "hls_sim_kernel.cpp",
+GENERATED = ["hls_sim_golden.h", "hls_sim_golden.txt", "hls_sim_kernel.cpp", "hls_sim_layer.h",
              "manifest.json"]
 
 
@@ -102,8 +102,10 @@ def test_manifest(tmp_path):
     assert m == gs.manifest
     assert text == json.dumps(m, indent=2, sort_keys=True) + "\n"  # sorted keys, stable form
     assert m["format"] == "hls-sim-golden" and m["format_version"] == 1
-    assert m["kernel"]["name"] == "conv1x1" and m["kernel"]["function"] == "conv1x1"
-    assert m["kernel"]["signature"].endswith("bias_t bias[16], factor_t factor[16])")
+    assert m["kernel"]["name"] == "conv1x1" and m["kernel"]["function"] == "hls_sim_top"
+    assert m["kernel"]["template"] == "conv1x1_layer"
+    assert m["kernel"]["signature"].endswith("hls_sim_layer::bias_t bias[16], "
+                                             "hls_sim_layer::factor_t factor[16])")
     assert m["layer"]["file"] == "generated_per_channel.yaml"  # the name, never a full path
     assert m["layer"]["name"] == "generated-per-channel"
     assert m["layer"]["config"]["qd_t"] == "ap_fixed<16,16,AP_RND_CONV,AP_SAT>"
@@ -136,14 +138,21 @@ def test_generated_headers(tmp_path):
     ly = load_layer(WEIGHTS / "dw_conv3x3.yaml")
     write_golden(ly, tmp_path / "g", count=3)
     g = tmp_path / "g"
-    assert (g / "hls_sim_config.h").read_text() == ly.config.header()
+    traits = (g / "hls_sim_layer.h").read_text()
+    assert "struct hls_sim_layer {" in traits
+    for n in ("in_t", "out_t", "weight_t", "bias_t", "factor_t", "acc_t", "qd_t", "sum_t"):
+        assert f"    typedef {getattr(ly.config, n).cpp()} {n};" in traits
+    assert "    static const int RELU_CLIP = 1;" in traits and "    static const int N_FACTOR = 1;" in traits
     sel = (g / "hls_sim_golden.h").read_text()
-    assert '#define HLS_SIM_CONFIG "hls_sim_config.h"' in sel
-    assert "#define HLS_SIM_GOLDEN_DW_CONV_3X3 1" in sel and "CONV1X1" not in sel
-    assert '#include "dw_conv3x3.cpp"' in (g / "hls_sim_kernel.cpp").read_text()
+    assert '#include "hls_sim_layer.h"' in sel and '#include "dw_conv3x3.h"' in sel
+    assert "conv1x1" not in sel
+    assert "#define GTB_FIXED_TENSORS(X) X(weight, hls_sim_layer::weight_t, 144)" in sel
+    src = (g / "hls_sim_kernel.cpp").read_text()
+    assert "    dw_conv3x3_layer<hls_sim_layer>(bottom, top, weight, bias, factor);" in src
     index = (g / "hls_sim_golden.txt").read_text().splitlines()
     assert index[0] == "hls_sim_golden 1"
-    assert {"kernel dw_conv3x3", "function DW_CONV_3x3", "vectors 3", "factors 1"} <= set(index)
+    assert {"kernel dw_conv3x3", "function hls_sim_top", "vectors 3", "elements_factor 1",
+            "elements_weight 144", "elements_input 35904", "elements_output 35904"} <= set(index)
 
 
 def test_hex(tmp_path):
@@ -358,7 +367,7 @@ def test_paths_with_spaces_and_shell_syntax_are_only_paths(tmp_path, monkeypatch
     m = json.loads((out / "manifest.json").read_text())
     assert m["layer"]["file"] == "l; rm -rf x.yaml"  # data in JSON, never in C++ or a command
     assert "w $(touch PWNED).npy" in m["layer"]["sources"]["weight"]
-    generated = "".join((out / n).read_text() for n in ("hls_sim_config.h", "hls_sim_golden.h",
+    generated = "".join((out / n).read_text() for n in ("hls_sim_layer.h", "hls_sim_golden.h",
                                                         "hls_sim_kernel.cpp", "hls_sim_golden.txt"))
     assert "PWNED" not in generated and "$(" not in generated and "rm -rf" not in generated
     np.testing.assert_array_equal(read_tensor(out, "weight"), np.ones((16, 16)))
@@ -367,8 +376,11 @@ def test_paths_with_spaces_and_shell_syntax_are_only_paths(tmp_path, monkeypatch
 
 def test_a_header_that_is_not_of_a_generated_form_is_refused(tmp_path, monkeypatch):
     ly = load_layer(WEIGHTS / "conv1x1.yaml")
-    bad = ly.config.header() + 'int x = system("id");\n'
-    monkeypatch.setattr(KernelConfig, "header", lambda self: bad)
+    import hls_sim.golden as golden
+
+    real = golden._traits_values
+    monkeypatch.setattr(golden, "_traits_values",
+                        lambda *a: (real(*a)[0], real(*a)[1] + [("EXTRA", 0, "x; system(1)")]))
     with pytest.raises(GoldenError, match="not of a generated form"):
         write_golden(ly, tmp_path / "g")
     assert not (tmp_path / "g").exists() and leftovers(tmp_path) == []

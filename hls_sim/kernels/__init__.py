@@ -1,15 +1,47 @@
 """The kernel twins: one module per C++ kernel in kernels/, same names, same loops.
 
-``KERNELS`` is the one registry that the CLI, the tests and the benchmarks share.
+``KINDS`` (:mod:`hls_sim.kernels.kinds`) is the one registry of kernel kinds that the layer
+files, the reference, the report, golden vectors, csim, the tests and the benchmarks share;
+:func:`run` runs any kind on raw integers.
 """
 
-from hls_sim.kernels.common import Counters, KernelResult, KernelSpec
-from hls_sim.kernels.conv1x1 import SPEC as _CONV1X1, conv1x1
-from hls_sim.kernels.dw_conv3x3 import SPEC as _DW, dw_conv3x3
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hls_sim.kernels.common import Counters, KernelResult
+from hls_sim.kernels.conv1x1 import conv1x1
+from hls_sim.kernels.dw_conv3x3 import dw_conv3x3
 from hls_sim.kernels.hls_config import KernelConfig, Plan
+from hls_sim.kernels.kind import Geometry, Kind
+from hls_sim.kernels.kinds import KINDS, get_kind
 
-KERNELS: dict[str, KernelSpec] = {s.name: s for s in (_CONV1X1, _DW)}
-RUNNERS = {"conv1x1": conv1x1, "dw_conv3x3": dw_conv3x3}
 
-__all__ = ["KERNELS", "RUNNERS", "Counters", "KernelConfig", "KernelResult", "KernelSpec", "Plan",
-           "conv1x1", "dw_conv3x3"]
+def run(kind: str, input: Any, weight: Any = None, bias: Any = None, factor: Any = None,
+        config: KernelConfig | None = None, top: Any = None, **params: Any) -> KernelResult:
+    """Run kernel kind ``kind`` on raw integers (or APArrays) of the configured types.
+
+    ``params`` are the kind's parameters (``kernel_size=3, stride=2, ...``); the input's
+    channels, height and width are read from its shape when not given::
+
+        res = run("conv_transpose", x, w, b, f, cfg, kernel_size=3, stride=2, padding=1,
+                  output_padding=1)
+        res.top.raw          # [C_OUT][H_OUT][W_OUT] raw out_t integers
+    """
+    k = get_kind(kind)
+    names = k.param_names
+    if "in_channels" in names:
+        shape = np.shape(input.raw if hasattr(input, "raw") else input)
+        if len(shape) == 3:
+            for n, v in zip(("in_channels", "height", "width"), shape):
+                params.setdefault(n, v)
+    geom = k.geometry(params)
+    from hls_sim.kernels import common
+
+    return common.run(k, geom, config, input, top, weight, bias, factor)
+
+
+__all__ = ["KINDS", "Counters", "Geometry", "Kind", "KernelConfig", "KernelResult", "Plan",
+           "conv1x1", "dw_conv3x3", "get_kind", "run"]

@@ -1,8 +1,8 @@
 """What the kernel twins share: input validation, the compiled-kernel cache, results.
 
-A kernel module provides a ``build(plan)`` factory returning a compiled function with the
-C++ signature on raw arrays (plus a counters array); :func:`run` validates the inputs,
-picks the int64 path or the exact path, and wraps the output.
+A kind's ``build(plan, geometry, jit)`` returns a compiled function with the C++ signature on
+raw arrays (plus a counters array); :func:`run` validates the inputs, picks the int64 path or
+the exact path, and wraps the output.
 """
 
 from __future__ import annotations
@@ -14,19 +14,10 @@ from typing import Any, Callable
 import numpy as np
 
 from hls_sim.jit import njit, python
-from hls_sim.kernels.hls_config import CHANNELS, HEIGHT, TILE_H, TILE_W, WIDTH, KernelConfig, Plan
+from hls_sim.kernels.hls_config import KernelConfig, Plan
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES, N_COUNTERS
+from hls_sim.kernels.kind import Geometry, Kind
 from hls_sim.types import APArray, Format
-
-
-@dataclass(frozen=True)
-class KernelSpec:
-    """One kernel: its C++ name, weight shape, and the factory of its compiled twin."""
-
-    name: str
-    cpp_name: str
-    weight_shape: tuple[int, ...]
-    build: Callable[[Plan, Callable], Callable]
 
 
 @dataclass
@@ -51,16 +42,22 @@ class KernelResult:
     path: str = "int64"
 
 
-_COMPILED: dict[tuple[str, KernelConfig, bool], Callable] = {}
+_COMPILED: dict[tuple, Callable] = {}
 
 
-def compiled(spec: KernelSpec, config: KernelConfig, plan: Plan) -> Callable:
-    """The kernel specialised for ``config``: numba on the int64 path, plain Python on the
-    exact path. Built once per process; numba also caches the machine code on disk."""
-    key = (spec.name, config, plan.fast)
+def compiled(kind: Kind, geom: Geometry, config: KernelConfig, fast: bool) -> Callable:
+    """The twin of ``kind`` specialised for ``config`` and ``geom``: numba on the int64 path,
+    plain Python on the exact path. Built once per process; numba also caches the machine
+    code on disk."""
+    key = (kind.name, geom, config, fast)
     if key not in _COMPILED:
-        _COMPILED[key] = spec.build(plan, njit if plan.fast else python)
+        _COMPILED[key] = kind.build(config.plan(), geom, njit if fast else python)
     return _COMPILED[key]
+
+
+def is_fast(kind: Kind, geom: Geometry, plan: Plan) -> bool:
+    """Whether every raw value of the datapath fits the int64 path."""
+    return plan.fast and all(t.fits_int64 for t in kind.intermediates(plan, geom))
 
 
 def _raws(x: Any, fmt: Format, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -83,38 +80,46 @@ def _raws(x: Any, fmt: Format, name: str, shape: tuple[int, ...]) -> np.ndarray:
     return arr.raw
 
 
-def run(spec: KernelSpec, bottom: Any, top: Any, weight: Any, bias: Any, factor: Any,
-        config: KernelConfig | None = None) -> KernelResult:
-    """Validate, run the twin of ``spec`` on copies of the buffers, return the new ``top``."""
+def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top: Any = None,
+        weight: Any = None, bias: Any = None, factor: Any = None) -> KernelResult:
+    """Validate, run the twin of ``kind`` on copies of the buffers, return the new ``top``.
+
+    ``top`` None: a zero output buffer (the kinds on whole maps write all of it)."""
     c = config or KernelConfig()
     plan = c.plan()
-    buf = (CHANNELS, HEIGHT, WIDTH)
-    b = _raws(bottom, c.in_t, "bottom", buf)
-    t = _raws(top, c.out_t, "top", buf)
-    w = _raws(weight, c.weight_t, "weight", spec.weight_shape)
-    bi = _raws(bias, c.bias_t, "bias", (CHANNELS,))
-    fshape = (CHANNELS,) if c.per_channel_factor else ()
-    f = _raws(factor, c.factor_t, "factor", fshape).reshape(-1)
-    kernel = compiled(spec, c, plan)
-    counters = np.zeros((CHANNELS, N_COUNTERS), dtype=np.int64)
-    if plan.fast:
+    x = _raws(input, c.in_t, "input" if not kind.seed else "bottom", geom.shape("input"))
+    t_shape = geom.shape("top")
+    t = (np.zeros(t_shape, dtype=np.int64) if c.out_t.fits_int64 else _objects(np.zeros(t_shape, dtype=np.int64))) \
+        if top is None else _raws(top, c.out_t, "top", t_shape)
+    n_ch = geom.out_channels
+    if kind.epilogue:
+        w = _raws(weight, c.weight_t, "weight", geom.shape("weight"))
+        bi = _raws(bias, c.bias_t, "bias", geom.shape("bias"))
+        fshape = (n_ch,) if c.per_channel_factor else ()
+        f = _raws(factor, c.factor_t, "factor", fshape).reshape(-1)
+        data = [x, w, bi, f]
+    else:
+        data = [x]
+    fast = is_fast(kind, geom, plan)
+    kernel = compiled(kind, geom, c, fast)
+    counters = np.zeros((n_ch, N_COUNTERS), dtype=np.int64)
+    if fast:
         out = np.array(t, dtype=np.int64, copy=True)
         # the products and their sums are exact; int32 lanes when every partial sum fits
-        mac = np.int32 if max(plan.engine_t.width, plan.chain9_t.width) <= 32 else np.int64
-        args = [np.ascontiguousarray(b, dtype=mac), np.ascontiguousarray(w, dtype=mac),
-                np.ascontiguousarray(bi, dtype=np.int64), np.ascontiguousarray(f, dtype=np.int64)]
-        start = time.perf_counter()
-        kernel(args[0], out, args[1], args[2], args[3], counters)
+        mac = np.int32 if kind.epilogue and max(plan.engine_t.width, plan.chain9_t.width) <= 32 \
+            else np.int64
+        args = [np.ascontiguousarray(a, dtype=mac if i < 2 else np.int64) for i, a in enumerate(data)]
         path = "int64"
     else:
         out = _objects(t)
-        args = [_objects(a) for a in (b, w, bi, f)]
-        start = time.perf_counter()
-        kernel(args[0], out, args[1], args[2], args[3], counters)
+        args = [_objects(a) for a in data]
         path = "exact"
+    start = time.perf_counter()
+    kernel(args[0], out, *args[1:], counters)
     seconds = time.perf_counter() - start
     result = APArray.from_raw(c.out_t, out)
-    return KernelResult(result, Counters(counters, TILE_H * TILE_W), seconds, path)
+    per_channel = int(np.prod(geom.written_shape[1:]))
+    return KernelResult(result, Counters(counters, per_channel), seconds, path)
 
 
 def _objects(a: np.ndarray) -> np.ndarray:

@@ -50,8 +50,6 @@ def build(plan: Plan, jit: Callable = njit) -> Callable:
     return conv1x1
 
 
-SPEC = common.KernelSpec("conv1x1", "conv1x1", (16, 16), build)
-
 
 def conv1x1(bottom: Any, top: Any, weight: Any, bias: Any, factor: Any,
             config: KernelConfig | None = None) -> common.KernelResult:
@@ -60,4 +58,7 @@ def conv1x1(bottom: Any, top: Any, weight: Any, bias: Any, factor: Any,
     bottom, top: [16][34][66] of in_t / out_t; weight: [16][16] of weight_t (weight[coo][ci]);
     bias: [16] of bias_t; factor: a scalar factor_t, or [16] when per_channel_factor.
     """
-    return common.run(SPEC, bottom, top, weight, bias, factor, config)
+    from hls_sim.kernels.kinds import KINDS
+
+    kind = KINDS["conv1x1"]
+    return common.run(kind, kind.geometry(), config, bottom, top, weight, bias, factor)

@@ -50,8 +50,6 @@ def build(plan: Plan, jit: Callable = njit) -> Callable:
     return DW_CONV_3x3
 
 
-SPEC = common.KernelSpec("dw_conv3x3", "DW_CONV_3x3", (16, 3, 3), build)
-
 
 def dw_conv3x3(bottom: Any, top: Any, weight: Any, bias: Any, factor: Any,
                config: KernelConfig | None = None) -> common.KernelResult:
@@ -60,4 +58,7 @@ def dw_conv3x3(bottom: Any, top: Any, weight: Any, bias: Any, factor: Any,
     bottom, top: [16][34][66] of in_t / out_t; weight: [16][3][3] of weight_t;
     bias: [16] of bias_t; factor: a scalar factor_t, or [16] when per_channel_factor.
     """
-    return common.run(SPEC, bottom, top, weight, bias, factor, config)
+    from hls_sim.kernels.kinds import KINDS
+
+    kind = KINDS["dw_conv3x3"]
+    return common.run(kind, kind.geometry(), config, bottom, top, weight, bias, factor)

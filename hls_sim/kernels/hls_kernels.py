@@ -39,8 +39,9 @@ def compute_engine_16(weight, bottom, coo, h, totals):
 
 @jitable(inline=True)
 def finish_row(totals, out, bias, factor, cnt, vals, sts, to_acc, to_qd, bias_shift, qd_shift,
-               to_sum, clip, threshold, out_max, to_out):
-    """``top[..] = relu(bias + qunat_dequant2(acc_t(total), factor))`` along one row.
+               to_sum, clip, threshold, out_max, to_out, relu=True):
+    """``top[..] = relu(bias + qunat_dequant2(acc_t(total), factor))`` along one row
+    (``relu=False``: the activation ``none``, ``out_t(bias + qd)``).
 
     ``totals``: exact sums of products; ``out``: the row of ``top`` to write; ``cnt``: this
     channel's counters; ``vals``/``sts``: [4][n] scratch rows (values, statuses). ``bias_shift`` /
@@ -67,7 +68,9 @@ def finish_row(totals, out, bias, factor, cnt, vals, sts, to_acc, to_qd, bias_sh
     n_low = n_high = 0
     for i in range(n):                            # relu
         x = acc[i]
-        if x < 0:
+        if not relu:
+            out[i] = res[i]
+        elif x < 0:
             out[i] = out_max & 0
             sts[3, i] = 0
             n_low += 1

@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 
-from hls_sim.kernels.hls_config import CHANNELS
 from hls_sim.report.build import COUNTER_OF, Context, factor_values
 from hls_sim.report.metrics import HEALTHY_RMSE_LSB
 from hls_sim.report.stages import (STAGES, TYPE_OF, rounding_variant, truncates, wraps)
@@ -37,10 +36,21 @@ def _g(x: float, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
+def _per_out(layer, w: np.ndarray) -> np.ndarray:  # noqa: ANN001 - Layer
+    """A weight tensor as [C_OUT][...]: a deconvolution's [C_IN][C_OUT/G][K][K] in the
+    flipped conv layout it runs as."""
+    w = np.asarray(w)
+    if "output_padding" in layer.geometry.params:
+        from hls_sim.kernels.conv_transpose import flip
+
+        w = flip(w, layer.geometry)
+    return w.reshape(w.shape[0], -1)
+
+
 def _channels(mask: np.ndarray) -> str:
     idx = [int(i) for i in np.flatnonzero(mask)]
-    if len(idx) == CHANNELS:
-        return "all 16 channels"
+    if len(idx) == mask.size:
+        return f"all {mask.size} channels"
     return ("channel " if len(idx) == 1 else "channels ") + ", ".join(map(str, idx))
 
 
@@ -248,19 +258,20 @@ def _factor(ctx: Context, data: dict) -> list[dict]:
     peak = float(r.max())
     used_now = int(np.unique(now_out).size)
     levels = data["output"]["levels"]
+    n_ch = ctx.layer.geometry.out_channels
     if c.per_channel_factor:
-        ks = np.empty(CHANNELS)
-        for ch in range(CHANNELS):
+        ks = np.empty(n_ch)
+        for ch in range(n_ch):
             grid = K_GRID[K_GRID * fvals[ch] <= fmax]
             ks[ch] = _best_k(r[ch], top, grid)[0] if grid.size else 1.0
     else:
         grid = K_GRID[K_GRID * fvals.max() <= fmax]
         k = _best_k(r, top, grid)[0] if grid.size else 1.0
-        ks = np.full(CHANNELS, k)
+        ks = np.full(n_ch, k)
     new_f = _nearest(c.factor_t).quantize(fvals * ks if c.per_channel_factor else fvals[0] * ks[0])
     new_b = _nearest(c.bias_t).quantize(_bias_values(ctx) * ks)
     ev_new = ctx.model.evaluate(factor=new_f.raw, bias=new_b.raw, exact=fixed)
-    kk = ks.reshape(CHANNELS, 1, 1)
+    kk = ks.reshape(n_ch, 1, 1)
     after_mse = float(np.mean((ev_new.out / kk - r) ** 2))
     clip_after = float(np.mean(ev_new.high | ev_new.overflowed("out")))
     used_after = int(np.unique(ev_new.out).size)
@@ -319,15 +330,16 @@ def _bias_values(ctx: Context) -> np.ndarray:
 
 def _per_channel_factor(ctx: Context, r: np.ndarray, top: float, fvals: np.ndarray, fmax: float,
                         now_mse: float, tensor_mse: float) -> list[dict]:
-    ks = np.empty(CHANNELS)
-    mses = np.empty(CHANNELS)
-    for ch in range(CHANNELS):
+    n_ch = ctx.layer.geometry.out_channels
+    ks = np.empty(n_ch)
+    mses = np.empty(n_ch)
+    for ch in range(n_ch):
         grid = K_GRID[K_GRID * fvals[ch] <= fmax]
         ks[ch], mses[ch], _ = _best_k(r[ch], top, grid) if grid.size else (1.0, np.nan, None)
     pc_mse = float(np.mean(mses))
     if not pc_mse <= GAIN * tensor_mse or ks.max() < 2 * ks.min():
         return []
-    peaks = r.reshape(CHANNELS, -1).max(axis=1)
+    peaks = r.reshape(n_ch, -1).max(axis=1)
     return [item("per-channel-factor", "info", "factor",
                  f"the channels' ranges differ {_g(float(peaks.max() / max(peaks.min(), 1e-300)), 3)}x: "
                  "a factor per output channel would lower the output error",
@@ -343,7 +355,7 @@ def _per_channel_factor(ctx: Context, r: np.ndarray, top: float, fvals: np.ndarr
 # ---- weights ---------------------------------------------------------------------------------------
 def _weights(ctx: Context, data: dict) -> list[dict]:
     c = ctx.config
-    w = np.abs(np.asarray(ctx.layer.weight, dtype=np.float64)).reshape(CHANNELS, -1).max(axis=1)
+    w = np.abs(_per_out(ctx.layer, np.asarray(ctx.layer.weight, dtype=np.float64))).max(axis=1)
     wmax = float(c.weight_t.max_raw)
     unused = np.log2(wmax / np.maximum(w, 1))  # bits of weight_t's range left unused per channel
     q = data["quantization"]
@@ -377,8 +389,8 @@ def _weights(ctx: Context, data: dict) -> list[dict]:
 
 def _weight_error_line(ctx: Context, mask: np.ndarray) -> str:
     f0, f1 = ctx.float_parts[0], ctx.float_parts[1]
-    d = (f1 - f0).reshape(CHANNELS, -1)
-    sig = np.sqrt(np.mean(f0.reshape(CHANNELS, -1) ** 2, axis=1))
+    d = (f1 - f0).reshape(f0.shape[0], -1)
+    sig = np.sqrt(np.mean(f0.reshape(f0.shape[0], -1) ** 2, axis=1))
     rel = np.sqrt(np.mean(d ** 2, axis=1)) / np.maximum(sig, 1e-300)
     return (f"the weights' share of the error relative to the signal: {_g(float(rel[mask].mean()), 3)} in "
             f"those channels, {_g(float(rel[~mask].mean()), 3)} in the others")
@@ -406,14 +418,14 @@ def _float_advice(ctx: Context, data: dict) -> list[dict]:
     # the factor against the float weights: the gain that fits the integer weights (in real
     # units) to the float ones, per channel with per-channel factors, else one for the tensor
     fm = ctx.layer.float_model
-    we = ctx.w_eff.reshape(CHANNELS, -1)
-    wf = fm.weight.reshape(CHANNELS, -1)
+    we = _per_out(ctx.layer, ctx.w_eff)
+    wf = _per_out(ctx.layer, fm.weight)
     per = ctx.config.per_channel_factor
     num, den = np.sum(we * wf, axis=1), np.sum(we * we, axis=1)
     if per:
         gain = np.where(den > 0, num / np.where(den > 0, den, 1), 1.0)
     else:
-        gain = np.full(CHANNELS, float(num.sum() / den.sum()) if den.sum() > 0 else 1.0)
+        gain = np.full(we.shape[0], float(num.sum() / den.sum()) if den.sum() > 0 else 1.0)
     dev = np.abs(gain - 1)
     if dev.max() > 0.02:
         worst = int(np.argmax(dev))

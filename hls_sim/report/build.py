@@ -17,11 +17,10 @@ from importlib import metadata
 import numpy as np
 
 from hls_sim.kernels import KernelResult
-from hls_sim.kernels.hls_config import CHANNELS, TYPE_NAMES
+from hls_sim.kernels.hls_config import TYPE_NAMES
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.layer import Layer
 from hls_sim.quantize import float_layer
-from hls_sim.reference import written_region
 from hls_sim.report import metrics
 from hls_sim.report.stages import STAGES, TYPE_OF, WHAT, Evaluation, StageModel, extremes
 
@@ -92,17 +91,26 @@ def _values(raw: np.ndarray, fmt) -> np.ndarray:  # noqa: ANN001
 
 
 def factor_values(layer: Layer) -> np.ndarray:
-    """The factor per output channel, [16] float64."""
+    """The factor per output channel, [C_OUT] float64."""
+    n = layer.geometry.out_channels
     f = _values(layer.factor, layer.config.factor_t).reshape(-1)
-    return f if f.size == CHANNELS else np.repeat(f, CHANNELS)
+    return f if layer.config.per_channel_factor else np.repeat(f[:1], n)
 
 
 def make_context(layer: Layer, result: KernelResult | None = None) -> Context:
+    if not layer.spec.epilogue:
+        from hls_sim.layer import LayerError
+
+        raise LayerError(layer.path, "kernel", f"kind {layer.kernel} is a data mover: it has no "
+                                               "datapath (accumulator, quant_dequant, bias, relu) "
+                                               "to report on; hls-sim run compares it with its "
+                                               "reference")
     res = layer.run() if result is None else result
-    region = written_region(layer.kernel)
-    offset = (0, region[1].start, region[2].start)
+    region = layer.geometry.region
+    offset = (region[0].start, region[1].start, region[2].start)
     kernel_out = _float(res.top.raw[region])
-    model = StageModel(layer.kernel, layer.config, layer.input, layer.weight, layer.bias, layer.factor)
+    model = StageModel(layer.spec, layer.geometry, layer.config, layer.input, layer.weight,
+                       layer.bias, layer.factor)
     chain = [model.evaluate(exact=STAGES[i:]) for i in range(len(STAGES) + 1)]
     ideal = chain[0].out
     fm = layer.float_model
@@ -135,39 +143,54 @@ def _float_chain(ctx: Context) -> None:
     s_out = fm.output_scale
     fval = factor_values(ly)
     w_val = _values(ly.weight, c.weight_t)
-    w_eff = (s_out * fval / s_in).reshape((CHANNELS,) + (1,) * (w_val.ndim - 1)) * w_val
+    w_eff = _scale_weight(ly, s_out * fval / s_in, w_val)
     b_eff = s_out * _values(ly.bias, c.bias_t)
     b = fm.bias if fm.bias is not None else b_eff
     x = fm.input if fm.input is not None else s_in * x_val
     u = ctx.real_per_lsb
-    f0 = float_layer(ly.kernel, fm.weight, b, x) / u
-    f1 = float_layer(ly.kernel, w_eff, b, x) / u
-    f2 = float_layer(ly.kernel, w_eff, b_eff, x) / u
+    f0 = float_layer(ly, fm.weight, b, x) / u
+    f1 = float_layer(ly, w_eff, b, x) / u
+    f2 = float_layer(ly, w_eff, b_eff, x) / u
     f3 = ctx.model.evaluate(exact=STAGES, relu_clip=False).out
     ctx.float_parts = [f0, f1, f2, f3, ctx.ideal, ctx.kernel_out]
     ctx.float_out = f0
     ctx.w_eff = w_eff
 
 
+def _scale_weight(layer: Layer, per_out: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``w`` with each output channel's weights times ``per_out[co]`` (the output channel is
+    axis 0 of the weight, or axis 1 of a deconvolution's [C_IN][C_OUT/G][K][K])."""
+    if "output_padding" not in layer.geometry.params:
+        return per_out.reshape((-1,) + (1,) * (w.ndim - 1)) * w
+    g = layer.geometry["groups"]
+    ci, cog = w.shape[:2]
+    out = np.empty_like(w, dtype=np.float64)
+    for grp in range(g):
+        blk = slice(grp * (ci // g), (grp + 1) * (ci // g))
+        out[blk] = w[blk] * per_out[grp * cog:(grp + 1) * cog].reshape(1, cog, 1, 1)
+    return out
+
+
 # ---- the document ------------------------------------------------------------------------------
 def _layer_info(ctx: Context) -> dict:
     ly, c = ctx.layer, ctx.config
-    region = written_region(ly.kernel)
+    region = ly.geometry.region
     fvals = _values(ly.factor, c.factor_t).reshape(-1)
     return {
         "path": ly.path, "name": ly.name, "description": ly.description, "kernel": ly.kernel,
         "types": {n: str(getattr(c, n)) for n in TYPE_NAMES},
         "relu_clip": c.relu_clip, "per_channel_factor": c.per_channel_factor,
         "factor": [float(v) for v in fvals],
+        "params": dict(ly.geometry.values),
         "region": {"h": [region[1].start, region[1].stop - 1], "w": [region[2].start, region[2].stop - 1]},
-        "channels": CHANNELS, "outputs": int(ctx.kernel_out.size),
+        "channels": ly.geometry.out_channels, "outputs": int(ctx.kernel_out.size),
         "kernel_path": ctx.result.path, "kernel_seconds": float(ctx.result.seconds),
     }
 
 
 def _output_info(ctx: Context) -> dict:
     c = ctx.config
-    raw = ctx.result.top.raw[written_region(ctx.layer.kernel)]
+    raw = ctx.result.top.raw[ctx.layer.geometry.region]
     fm = ctx.layer.float_model
     levels = c.out_t.max_raw - c.out_t.min_raw + 1
     used = np.unique(ctx.kernel_out).size
@@ -215,10 +238,11 @@ def _stages(ctx: Context) -> list[dict]:
     # the chain with any overflowing upstream stage made exact: what the data needs
     wrapped = {s for s in STAGES if ctx.result.counters[COUNTER_OF[s]] > 0}
     clean = model.evaluate(exact=wrapped) if wrapped else last
-    any_in = StageModel(ctx.layer.kernel, c, ctx.layer.input, ctx.layer.weight, ctx.layer.bias,
-                        ctx.layer.factor, totals=extremes(ctx.layer.kernel, c, ctx.layer.weight))
-    any_w = StageModel(ctx.layer.kernel, c, ctx.layer.input, ctx.layer.weight, ctx.layer.bias,
-                       ctx.layer.factor, totals=extremes(ctx.layer.kernel, c, None))
+    ly = ctx.layer
+    any_in = StageModel(ly.spec, ly.geometry, c, ly.input, ly.weight, ly.bias, ly.factor,
+                        totals=extremes(ly.spec, ly.geometry, c, ly.weight))
+    any_w = StageModel(ly.spec, ly.geometry, c, ly.input, ly.weight, ly.bias, ly.factor,
+                       totals=extremes(ly.spec, ly.geometry, c, None))
     worst = _upstream_exact(any_in)
     # an overflow that changes outputs leaves nothing worth keeping identical: then no stage
     # gets an "identical outputs" type (fix the overflow first)

@@ -174,7 +174,9 @@ def render_html(report: Report) -> str:
         f"<title>hls-sim report: {title}</title><style>{CSS}</style></head><body><main>",
         f"<h1>Quantization error report: {title}</h1>",
         f'<div class="sub mono">{escape(ly["path"])} &middot; {escape(ly["kernel"])} &middot; '
-        f'{ly["outputs"]} outputs (16 channels x 32 x 64)</div>',
+        f'{ly["outputs"]} outputs ({ly["channels"]} channels x '
+        f'{ly["region"]["h"][1] - ly["region"]["h"][0] + 1} x '
+        f'{ly["region"]["w"][1] - ly["region"]["w"][0] + 1})</div>',
     ]
     if ly["description"]:
         parts.append(f'<div class="sub">{escape(ly["description"])}</div>')
@@ -209,7 +211,7 @@ def render_html(report: Report) -> str:
         (fig("scatter", sc_cap, "kernel against reference"), False),
         (fig("stages", "RMSE of each stage's part of the datapath error"
                        + (" and of each quantization step." if two else "."), "error by stage"), two),
-        (fig("heat", "Where in the tile the error is: RMS over the 16 channels at each (h, w).",
+        (fig("heat", f"Where in the map the error is: RMS over the {ly['channels']} channels at each (h, w).",
              "error heat map"), two),
         (fig("sqnr", "Signal to quantization noise ratio per output channel (inf: no error at all).",
              "SQNR per channel"), True),

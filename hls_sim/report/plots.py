@@ -64,7 +64,7 @@ def sqnr_bars(series: list[tuple[str, list[float | None], list[bool], str]]) -> 
     width = 0.8 / n
     finite = [v for _, vals, _, _ in series for v in vals if v is not None]
     cap = (max(finite) + 10) if finite else 60.0
-    x = np.arange(16)
+    x = np.arange(max(len(vals) for _, vals, _, _ in series))
     for i, (label, vals, exact, color) in enumerate(series):
         hs = [cap if (v is None and ex) else (0 if v is None else v) for v, ex in zip(vals, exact)]
         bars = ax.bar(x + (i - (n - 1) / 2) * width, hs, width, label=label, color=color)

@@ -3,6 +3,8 @@
 A kernel computes every output as
 
     acc = acc_t(total)                 # stage "acc": the exact sum of products, converted
+                                       #   (accumulate: group / tap: the kernel's sequence of
+                                       #   conversions, one per engine call or product)
     qd  = qd_t(acc * factor)           # stage "qd":  quant_dequant (the product is exact)
     s   = sum_t(bias + qd)             # stage "sum": relu's argument (the addition is exact)
     out = relu(s)                      # stage "out": 0 below 0, max(out_t) above it when
@@ -22,8 +24,9 @@ from typing import Iterable
 
 import numpy as np
 
-from hls_sim.kernels import KernelConfig
-from hls_sim.kernels.hls_config import CHANNELS
+from hls_sim.kernels import Geometry, KernelConfig, Kind
+from hls_sim.kernels import conv2d as _conv2d
+from hls_sim.kernels import conv_transpose as _ct
 from hls_sim.reference import exact_sums
 from hls_sim.types import APArray, Format, OMode, QMode
 
@@ -38,7 +41,7 @@ MAX_SCAN = 48  # candidate widths tried per stage when looking for the narrowest
 
 @dataclasses.dataclass
 class Evaluation:
-    """One evaluation of the chain over every written output ``[16][32][64]``."""
+    """One evaluation of the chain over every written output (the written region's shape)."""
 
     out: np.ndarray  # the outputs in out_t LSBs (float64; integers unless "out" is exact)
     pre: dict[str, APArray]  # the value each stage converts (before its conversion)
@@ -98,20 +101,41 @@ def rounding_variant(fmt: Format) -> Format:
 class StageModel:
     """The datapath of one layer, evaluated on APArrays (see the module docstring)."""
 
-    def __init__(self, kernel: str, config: KernelConfig, bottom: np.ndarray, weight: np.ndarray,
-                 bias: np.ndarray, factor: np.ndarray, totals: np.ndarray | None = None):
-        self.kernel, self.config = kernel, config
+    def __init__(self, kind: Kind, geom: Geometry, config: KernelConfig, bottom: np.ndarray,
+                 weight: np.ndarray, bias: np.ndarray, factor: np.ndarray,
+                 totals: np.ndarray | None = None):
+        self.kind, self.geom, self.config = kind, geom, config
+        self.channels = geom.out_channels
         plan = config.plan()
-        self.total_t = plan.engine_t if kernel == "conv1x1" else plan.chain9_t
-        sums = exact_sums(kernel, bottom, weight) if totals is None else totals
+        self.mode = "exact" if kind.seed or totals is not None else geom["accumulate"]
+        self.total_t = kind.total_type(plan, geom) if kind.seed else \
+            _conv2d.wide_type(plan, _conv_geometry(geom))
+        sums = exact_sums(kind, geom, bottom, weight) if totals is None else totals
         self.totals = APArray.from_raw(self.total_t, sums)
+        self.terms = None if self.mode == "exact" else _terms(kind, geom, config, bottom, weight,
+                                                               self.mode)
         self.factor_raw = np.asarray(factor).reshape(-1)
         self.bias_raw = np.asarray(bias).reshape(-1)
 
     def _factor(self, factor: np.ndarray | None) -> APArray:
+        n = self.channels
         f = self.factor_raw if factor is None else np.asarray(factor).reshape(-1)
-        f = f if f.size == CHANNELS else np.repeat(f, CHANNELS)
-        return APArray.from_raw(self.config.factor_t, f.reshape(CHANNELS, 1, 1))
+        f = f if self.config.per_channel_factor else np.repeat(f[:1], n)
+        return APArray.from_raw(self.config.factor_t, f.reshape(n, 1, 1))
+
+    def accumulate(self, acc_t: Format) -> APArray:
+        """acc as the kernel computes it with accumulator type ``acc_t``: one conversion of the
+        exact total, or the kernel's sequence (group: ``acc_t(acc + acc_t(E))`` per engine
+        call; tap: ``acc_t(acc + p)`` per product)."""
+        if self.terms is None:
+            return self.totals.cast(acc_t)
+        acc = APArray.from_raw(acc_t, np.zeros(self.totals.shape, dtype=np.int64))
+        for term in self.terms:
+            if self.mode == "group":
+                acc = (acc + term.cast(acc_t)).cast(acc_t)
+            else:
+                acc = (acc + term).cast(acc_t)
+        return acc
 
     def evaluate(self, types: dict[str, Format] | None = None, exact: Iterable[str] = (),
                  relu_clip: bool | None = None, factor: np.ndarray | None = None,
@@ -125,16 +149,17 @@ class StageModel:
         pre: dict[str, APArray] = {}
         post: dict[str, APArray] = {}
         pre["acc"] = self.totals
-        acc = post["acc"] = self.totals if "acc" in ex else self.totals.cast(c.acc_t)
+        acc = post["acc"] = self.totals if "acc" in ex else self.accumulate(c.acc_t)
         pre["qd"] = scaled = acc * self._factor(factor)
         qd = post["qd"] = scaled if "qd" in ex else scaled.cast(c.qd_t)
         b = self.bias_raw if bias is None else np.asarray(bias).reshape(-1)
-        pre["sum"] = biased = APArray.from_raw(c.bias_t, b.reshape(CHANNELS, 1, 1)) + qd
+        pre["sum"] = biased = APArray.from_raw(c.bias_t, b.reshape(self.channels, 1, 1)) + qd
         s = post["sum"] = biased if "sum" in ex else biased.cast(c.sum_t)
         pre["out"] = s
         top = APArray.from_raw(c.out_t, c.out_t.max_raw)
-        low = np.broadcast_to(s < 0, s.shape)
-        high = np.broadcast_to((s > top) & clip, s.shape)
+        relu = self.geom.get("activation", "relu") == "relu"
+        low = np.broadcast_to((s < 0) & relu, s.shape)
+        high = np.broadcast_to((s > top) & clip & relu, s.shape)
         passed = ~low & ~high
         fo = c.out_t.frac_bits
         if "out" in ex:
@@ -202,22 +227,67 @@ def _float(raw: np.ndarray) -> np.ndarray:
     return raw.astype(np.float64)
 
 
-def extremes(kernel: str, config: KernelConfig, weight: np.ndarray | None) -> np.ndarray:
+def _conv_geometry(geom: Geometry) -> Geometry:
+    return _ct.as_conv(geom) if "output_padding" in geom.params else geom
+
+
+def _conv_layout(kind: Kind, geom: Geometry, x: np.ndarray, w: np.ndarray):  # noqa: ANN202
+    """Input, weight and geometry of the conv2d the kernel runs (a deconvolution runs as
+    conv2d on the zero-inserted input with the flipped weight)."""
+    if "output_padding" in geom.params:
+        return _ct.zero_insert(np.asarray(x), geom), _ct.flip(np.asarray(w), geom), _ct.as_conv(geom)
+    return np.asarray(x), np.asarray(w), geom
+
+
+def _terms(kind: Kind, geom: Geometry, config: KernelConfig, x: np.ndarray, w: np.ndarray,
+           mode: str) -> list[APArray]:
+    """The addends of the kernel's accumulation in its order (docs/kinds.md): per input-channel
+    block, kh, kw the engine's exact sum E (group), or each product (tap)."""
+    x, w, g = _conv_layout(kind, geom, x, w)
+    co, ho, wo = g.shape("top")
+    k, s, p, d, grp = (g[n] for n in ("kernel_size", "stride", "padding", "dilation", "groups"))
+    cg = g["in_channels"] // grp
+    plan = config.plan()
+    out = []
+    for b in range(_conv2d.blocks(g)):
+        chans = range(16 * b, min(16 * b + 16, cg))
+        for kh in range(k):
+            for kw in range(k):
+                groups = [list(chans)] if mode == "group" else [[c] for c in chans]
+                for sel in groups:
+                    wm = np.zeros_like(w)
+                    wm[:, sel, kh, kw] = w[:, sel, kh, kw]
+                    t = _conv2d.conv_sums(x, wm, co, ho, wo, k, s, p, d, grp)
+                    out.append(APArray.from_raw(plan.engine_t if mode == "group" else plan.product_t, t))
+    return out
+
+
+def extremes(kind: Kind, geom: Geometry, config: KernelConfig, weight: np.ndarray | None) -> np.ndarray:
     """The smallest and largest exact sum of products any input of in_t can give, per output
-    channel, ``[16][1][2]``: with these weights, or with any weights of weight_t (None)."""
+    channel, ``[C_OUT][1][2]``: with these weights, or with any weights of weight_t (None)."""
     xlo, xhi = config.in_t.min_raw, config.in_t.max_raw
-    taps = 16 if kernel == "conv1x1" else 9
-    if weight is None:
+    n = geom.out_channels
+    if kind.seed:
+        per_out = [np.asarray(weight, dtype=object).reshape(n, -1)[c] for c in range(n)] \
+            if weight is not None else None
+        taps = int(np.prod(geom.shape("weight")[1:]))
+    else:
+        wc = _conv_layout(kind, geom, np.zeros((1, 1, 1)), weight)[1] if weight is not None \
+            and "output_padding" in geom.params else weight
+        per_out = [np.asarray(wc, dtype=object)[c].ravel() for c in range(n)] if weight is not None \
+            else None
+        g = _conv_geometry(geom)
+        taps = g["in_channels"] // g["groups"] * g["kernel_size"] ** 2
+    if per_out is None:
         wt = config.weight_t
         corners = [wt.min_raw * xlo, wt.min_raw * xhi, wt.max_raw * xlo, wt.max_raw * xhi]
         lo, hi = taps * min(corners), taps * max(corners)
-        out = np.empty((CHANNELS, 1, 2), dtype=object)
+        out = np.empty((n, 1, 2), dtype=object)
         out[..., 0], out[..., 1] = lo, hi
         return out
-    w = np.asarray(weight, dtype=object).reshape(CHANNELS, -1)
-    out = np.empty((CHANNELS, 1, 2), dtype=object)
-    for c in range(CHANNELS):
-        lo = sum(min(int(v) * xlo, int(v) * xhi) for v in w[c])
-        hi = sum(max(int(v) * xlo, int(v) * xhi) for v in w[c])
+    out = np.empty((n, 1, 2), dtype=object)
+    for c in range(n):
+        lo = sum(min(int(v) * xlo, int(v) * xhi) for v in per_out[c])
+        hi = sum(max(int(v) * xlo, int(v) * xhi) for v in per_out[c])
         out[c, 0, 0], out[c, 0, 1] = lo, hi
     return out

@@ -143,7 +143,10 @@ def render_text(data: dict) -> str:
         lines.append(f"          {' '.join(ly['description'].split())}")
     f = ly["factor"]
     fac = f"factor {f[0]:.8g}" if len(f) == 1 else f"factor per channel {min(f):.6g} .. {max(f):.6g}"
-    lines.append(f"layer     {ly['kernel']}: {ly['outputs']} outputs = 16 channels x 32 x 64 (top h "
+    n_c = ly["channels"]
+    lines.append(f"layer     {ly['kernel']}: {ly['outputs']} outputs = {n_c} channels x "
+                 f"{ly['region']['h'][1] - ly['region']['h'][0] + 1} x "
+                 f"{ly['region']['w'][1] - ly['region']['w'][0] + 1} (top h "
                  f"{ly['region']['h'][0]}..{ly['region']['h'][1]}, w {ly['region']['w'][0]}.."
                  f"{ly['region']['w'][1]}); {fac}")
     lines.append(f"types     in {t['in_t']}, weight {t['weight_t']}, bias {t['bias_t']}, factor "

@@ -39,15 +39,16 @@ def _jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def prebuild(jobs: list[tuple[str, KernelConfig]]) -> dict[tuple[str, KernelConfig], Path]:
-    """Compile (or find in the cache) the testbench of every (kernel, configuration), in
-    parallel. Only the generated headers are needed for that, not the data."""
+def prebuild(jobs: list[tuple]) -> dict[tuple, Path]:
+    """Compile (or find in the cache) the testbench of every (kernel, configuration) or
+    (kernel, configuration, geometry), in parallel. Only the generated headers are needed for
+    that, not the data."""
     with tempfile.TemporaryDirectory() as tmp:
         def one(i: int) -> Path:
-            kernel, config = jobs[i]
+            kernel, config, *geom = jobs[i]
             d = Path(tmp) / str(i)
             d.mkdir()
-            for n, data in generated_files(kernel, config).items():
+            for n, data in generated_files(kernel, config, *geom).items():
                 (d / n).write_bytes(data)
             return build_testbench(d, cache_dir=CACHE)
 

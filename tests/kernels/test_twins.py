@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from hls_sim.kernels import KernelConfig, RUNNERS
+from hls_sim.kernels import KernelConfig, run
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.types import APArray, result_type
 from tests.kernels import kernel_oracle
@@ -48,7 +48,11 @@ def stagewise(kernel: str, c: KernelConfig, inp: dict) -> tuple[np.ndarray, dict
 
 
 def _run(kernel: str, c: KernelConfig, inp: dict):
-    return RUNNERS[kernel](inp["bottom"], inp["top"], inp["weight"], inp["bias"], inp["factor"], c)
+    return run(kernel, inp["bottom"], inp["weight"], inp["bias"], inp["factor"], c, top=inp["top"])
+
+
+def _conv1x1(bottom, top, weight, bias, factor, config=None):  # noqa: ANN001, ANN202
+    return run("conv1x1", bottom, weight, bias, factor, config, top=top)
 
 
 @pytest.mark.parametrize("kernel, name", CASES)
@@ -104,36 +108,38 @@ def test_inputs_are_validated():
     bad_shape = list(args)
     bad_shape[2] = inp["weight"][:8]
     with pytest.raises(ValueError, match=r"weight: expected shape \[16, 16\], got \[8, 16\]"):
-        RUNNERS["conv1x1"](*bad_shape)
+        _conv1x1(*bad_shape)
     bad_range = list(args)
     bad_range[0] = inp["bottom"].copy()
     bad_range[0][1, 2, 3] = 256
     with pytest.raises(ValueError, match=r"bottom: ap_uint<8>: 1 raw value\(s\) outside \[0, 255\]"):
-        RUNNERS["conv1x1"](*bad_range)
+        _conv1x1(*bad_range)
     floats = list(args)
     floats[3] = inp["bias"].astype(float)
     with pytest.raises(ValueError, match="bias: expected raw integers of ap_int<16>, got floats"):
-        RUNNERS["conv1x1"](*floats)
+        _conv1x1(*floats)
     wrong_type = list(args)
     wrong_type[4] = APArray.from_raw(result_type("+", c.factor_t, c.factor_t), 5)
     with pytest.raises(ValueError, match=r"factor: has type ap_fixed<33,2>, the configuration says ap_fixed<32,1>"):
-        RUNNERS["conv1x1"](*wrong_type)
+        _conv1x1(*wrong_type)
     per_channel = list(args)
     with pytest.raises(ValueError, match=r"factor: expected shape \[16\], got \[\]"):
-        RUNNERS["conv1x1"](*per_channel, KernelConfig(per_channel_factor=True))
+        _conv1x1(*per_channel, KernelConfig(per_channel_factor=True))
 
 
 def test_second_process_loads_compiled_kernels_from_cache():
     """No numba compilation on a second run (numba's own counters say so, no timing)."""
     code = ("import numpy as np\n"
-            "from hls_sim.kernels import KERNELS, KernelConfig, RUNNERS\n"
+            "from hls_sim.kernels import KINDS, KernelConfig, run\n"
             "from hls_sim.kernels.common import compiled\n"
             "c = KernelConfig()\n"
-            "for name in ('conv1x1', 'dw_conv3x3'):\n"
-            "    shape = (16, 16) if name == 'conv1x1' else (16, 3, 3)\n"
-            "    z = np.zeros((16, 34, 66), np.int64)\n"
-            "    RUNNERS[name](z, z, np.zeros(shape, np.int64), np.zeros(16, np.int64), 0, c)\n"
-            "    k = compiled(KERNELS[name], c, c.plan())\n"
+            "for name in ('conv1x1', 'dw_conv3x3', 'conv2d'):\n"
+            "    kind = KINDS[name]\n"
+            "    p = {} if kind.seed else {'in_channels': 16, 'height': 8, 'width': 8, 'kernel_size': 3}\n"
+            "    g = kind.geometry(p)\n"
+            "    z = np.zeros(g.shape('input'), np.int64)\n"
+            "    run(name, z, np.zeros(g.shape('weight'), np.int64), np.zeros(16, np.int64), 0, c, **p)\n"
+            "    k = compiled(kind, g, c, True)\n"
             "    print(name, sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))\n")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout

@@ -11,7 +11,7 @@ import pytest
 
 from hls_sim.layer import load_layer
 from hls_sim.quantize import quantize_layer, write_layer
-from hls_sim.reference import compare
+from hls_sim.reference import compare_layer
 from hls_sim.report import SCHEMA, build_report, render_text
 from hls_sim.report.build import COMPONENTS, make_context
 from tests.report.conftest import WEIGHTS, float_layer_data
@@ -30,7 +30,7 @@ def stage(report, s):
 # ---- the seed example ----------------------------------------------------------------------------
 def test_seed_metrics_agree_with_the_reference_comparison(seed_report):
     ly = load_layer(WEIGHTS / "conv1x1.yaml")
-    cmp = compare(ly.kernel, ly.config, ly.input, ly.weight, ly.bias, ly.factor, ly.run().top.raw)
+    cmp = compare_layer(ly, ly.run().top.raw)
     m = seed_report.data["datapath"]["metrics"]
     assert m["max_abs_lsb"] == pytest.approx(cmp.max_abs_error)
     assert m["max_abs_at"] == list(cmp.worst)
@@ -177,7 +177,7 @@ def test_json_schema_is_the_documented_one(float_report, seed_report):
         assert d["schema"] == SCHEMA == "hls-sim-report/1"
         assert set(d) == {"schema", "generator", "layer", "output", "datapath", "quantization", "advice",
                           "seconds"}
-        assert set(d["layer"]) == {"path", "name", "description", "kernel", "types", "relu_clip",
+        assert set(d["layer"]) == {"path", "name", "description", "kernel", "params", "types", "relu_clip",
                                    "per_channel_factor", "factor", "region", "channels", "outputs",
                                    "kernel_path", "kernel_seconds"}
         assert set(d["output"]) == {"type", "lsb", "scale", "real_per_lsb", "min_raw", "max_raw", "levels",

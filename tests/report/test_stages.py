@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hls_sim.kernels import KernelConfig
+from hls_sim.kernels import KINDS, KernelConfig
 from hls_sim.layer import load_layer
 from hls_sim.reference import reference
 from hls_sim.report.build import make_context
@@ -25,7 +25,7 @@ def test_model_reproduces_the_kernel_and_the_parts_add_up(path):
     parts = sum(ctx.chain[i + 1].out - ctx.chain[i].out for i in range(len(STAGES)))
     np.testing.assert_allclose(parts, ctx.err, atol=1e-9)
     # with every stage exact it is the float reference (exact for the seed's widths)
-    ref = reference(ly.kernel, ly.config, ly.input, ly.weight, ly.bias, ly.factor)
+    ref = reference(ly.spec, ly.geometry, ly.config, ly.input, ly.weight, ly.bias, ly.factor)
     np.testing.assert_array_equal(ctx.ideal, ref)
 
 
@@ -72,10 +72,10 @@ def test_extremes_by_hand():
     c = KernelConfig()
     w = np.zeros((16, 16), dtype=np.int64)
     w[0, :3] = [2, -3, 5]
-    e = extremes("conv1x1", c, w)
+    e = extremes(KINDS["conv1x1"], KINDS["conv1x1"].geometry(), c, w)
     assert e.shape == (16, 1, 2)
     assert list(e[0, 0]) == [-3 * 255, 7 * 255] and list(e[1, 0]) == [0, 0]
-    any_w = extremes("dw_conv3x3", c, None)
+    any_w = extremes(KINDS["dw_conv3x3"], KINDS["dw_conv3x3"].geometry(), c, None)
     assert list(any_w[5, 0]) == [9 * -128 * 255, 9 * 127 * 255]
 
 

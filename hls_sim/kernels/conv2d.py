@@ -1,0 +1,190 @@
+"""Twin of ``kernels/conv2d.h``: PyTorch Conv2d on a whole feature map (docs/kinds.md).
+
+Input ``[C_IN][H][W]``, weight ``[C_OUT][C_IN/G][K][K]``, output ``[C_OUT][H_OUT][W_OUT]``;
+zero padding, stride, dilation, groups. The products of one output are taken in the C++
+order: input-channel blocks of 16 (one compute_engine_16 per tap), then kh, then kw, and
+accumulated into acc_t by the layer's ``accumulate`` choice (group, exact or tap). Then the
+common epilogue. Output channels run in parallel; rows of W_OUT vectorize.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from hls_sim.jit import njit, prange
+from hls_sim.kernels.hls_config import Plan
+from hls_sim.kernels.hls_kernels import ACC_OVERFLOW, N_COUNTERS, finish_row
+from hls_sim.kernels.kind import Geometry
+from hls_sim.types import Format, result_type
+from hls_sim.types.rules import OVERFLOW, conversion_params, convert
+
+ACCUMULATE = ("group", "exact", "tap")
+ACTIVATIONS = ("relu", "none")
+GROUP, EXACT, TAP = range(3)
+
+
+def out_size(n: int, k: int, s: int, p: int, d: int) -> int:
+    """PyTorch's Conv2d output size along one axis."""
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def blocks(geom: Geometry) -> int:
+    """Input-channel blocks of 16 per group (one compute_engine_16 call per block and tap)."""
+    return -(-(geom["in_channels"] // geom["groups"]) // 16)
+
+
+def wide_type(plan: Plan, geom: Geometry) -> Format:
+    """``wide_t``: the exact accumulator of ``accumulate: exact``, the product type widened
+    by enough integer bits for every product of one output."""
+    p = plan.product_t
+    n = blocks(geom) * 16 * geom["kernel_size"] ** 2
+    extra = max(1, math.ceil(math.log2(n)))
+    if p.kind == "int":
+        return Format("int", p.width + extra, p.width + extra, p.signed)
+    return Format("fixed", p.width + extra, p.int_bits + extra, p.signed)
+
+
+def tap_sum_type(plan: Plan) -> Format:
+    """The type of ``acc + product`` (``accumulate: tap``)."""
+    return result_type("+", plan.config.acc_t, plan.product_t)
+
+
+def intermediates(plan: Plan, geom: Geometry) -> tuple[Format, ...]:
+    c = plan.config
+    return (wide_type(plan, geom), tap_sum_type(plan), result_type("+", c.acc_t, c.acc_t))
+
+
+def total_type(plan: Plan, geom: Geometry) -> Format:
+    """The type the accumulator converts from in ``accumulate: exact`` (and, per call, the
+    engine's in ``group``)."""
+    return wide_type(plan, geom) if geom["accumulate"] == "exact" else plan.engine_t
+
+
+def _frac(f: Format) -> int:
+    return f.frac_bits if f.kind == "fixed" else 0
+
+
+def sums(geom: Geometry, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The exact sum of products of every output, ``[C_OUT][H_OUT][W_OUT]`` (numpy; Python
+    ints when int64 could overflow; floats for the float model)."""
+    ci, h, wd = geom.shape("input")
+    co, ho, wo = geom.shape("top")
+    k, s, p, d, g = (geom[n] for n in ("kernel_size", "stride", "padding", "dilation", "groups"))
+    return conv_sums(np.asarray(x), np.asarray(w), co, ho, wo, k, s, p, d, g)
+
+
+def conv_sums(x: np.ndarray, w: np.ndarray, co: int, ho: int, wo: int, k: int, s: int, p: int,
+              d: int, g: int) -> np.ndarray:
+    """Conv2d's sums of products (zero padding p, stride s, dilation d, groups g)."""
+    ci = x.shape[0]
+    exact = x.dtype == object or w.dtype == object
+    if x.dtype.kind in "iu" and w.dtype.kind in "iu" and x.size and w.size:
+        bound = int(np.abs(x).max()) * int(np.abs(w).max()) * w[0].size
+        exact = exact or bound >= 1 << 62
+    dt = object if exact else (np.float64 if "f" in (x.dtype.kind, w.dtype.kind) else np.int64)
+    xp = np.zeros((ci, x.shape[1] + 2 * p, x.shape[2] + 2 * p), dtype=dt)
+    xp[:, p:p + x.shape[1], p:p + x.shape[2]] = x
+    wt = w.astype(dt)
+    out = np.zeros((co, ho, wo), dtype=dt)
+    cg, cog = ci // g, co // g
+    for kh in range(k):
+        for kw in range(k):
+            xs = xp[:, kh * d:kh * d + s * (ho - 1) + 1:s, kw * d:kw * d + s * (wo - 1) + 1:s]
+            for grp in range(g):
+                wg = wt[grp * cog:(grp + 1) * cog, :, kh, kw]  # [cog][cg]
+                xg = xs[grp * cg:(grp + 1) * cg].reshape(cg, -1)
+                out[grp * cog:(grp + 1) * cog] += (wg @ xg).reshape(cog, ho, wo)
+    return out
+
+
+def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
+    """Compile conv2d for one configuration and geometry; every name in capitals is a
+    constant to numba (the kernel captures only constants, so the disk cache can key it)."""
+    c = plan.config
+    CI, H, W = geom.shape("input")
+    CO, HO, WO = geom.shape("top")
+    K, S, P, D, G = (geom[n] for n in ("kernel_size", "stride", "padding", "dilation", "groups"))
+    CG, COG, NB = CI // G, CO // G, blocks(geom)
+    MODE = ACCUMULATE.index(geom["accumulate"])
+    RELU = geom["activation"] == "relu"
+    PER_CHANNEL, NC = c.per_channel_factor, N_COUNTERS
+    E_TO_ACC = conversion_params(plan.engine_t, c.acc_t)
+    ADD_TO_ACC = conversion_params(result_type("+", c.acc_t, c.acc_t), c.acc_t)
+    tap_t = tap_sum_type(plan)
+    TAP_TO_ACC = conversion_params(tap_t, c.acc_t)
+    TAP_SA, TAP_SP = _frac(tap_t) - _frac(c.acc_t), _frac(tap_t) - _frac(plan.product_t)
+    finish_from = wide_type(plan, geom) if MODE == EXACT else c.acc_t
+    (TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD, OUT_MAX,
+     TO_OUT) = plan.finish_constants(finish_from)
+
+    @jit(parallel=True)
+    def conv2d(x, out, weight, bias, factor, counters):
+        for co in prange(CO):  # the only parallel loop: output channels
+            grp = co // COG
+            f = factor[co] if PER_CHANNEL else factor[0]
+            acc = np.empty(WO, dtype=out.dtype)  # object arrays on the exact path
+            e = np.empty(WO, dtype=out.dtype)
+            flags = np.empty(WO, dtype=np.uint8)
+            vals = np.empty((4, WO), dtype=out.dtype)
+            sts = np.empty((4, WO), dtype=np.uint8)
+            for k in range(NC):
+                counters[co, k] = 0
+            for oh in range(HO):
+                for i in range(WO):
+                    acc[i] = 0
+                    flags[i] = 0
+                for b in range(NB):  # input-channel block: one engine call per tap
+                    for kh in range(K):
+                        ih = oh * S - P + kh * D
+                        if ih < 0 or ih >= H:
+                            continue  # the engine sees zeros: acc unchanged
+                        for kw in range(K):
+                            off = kw * D - P
+                            lo = 0 if off >= 0 else (-off + S - 1) // S  # first ow inside
+                            hi = min(WO, (W - 1 - off) // S + 1) if W - 1 - off >= 0 else 0
+                            if lo >= hi:
+                                continue
+                            if MODE == TAP:  # acc = acc_t(acc + product), channel by channel
+                                for kk in range(16):
+                                    cl = 16 * b + kk
+                                    if cl >= CG:
+                                        break
+                                    wv = weight[co, cl, kh, kw]
+                                    ch = grp * CG + cl
+                                    for ow in range(lo, hi):
+                                        pv = wv * x[ch, ih, ow * S + off]
+                                        a, st = convert((acc[ow] << TAP_SA) + (pv << TAP_SP), TAP_TO_ACC)
+                                        acc[ow] = a
+                                        flags[ow] |= st
+                                continue
+                            for ow in range(lo, hi):
+                                e[ow] = 0
+                            for kk in range(16):  # compute_engine_16: the exact total
+                                cl = 16 * b + kk
+                                if cl >= CG:
+                                    break
+                                wv = weight[co, cl, kh, kw]
+                                ch = grp * CG + cl
+                                for ow in range(lo, hi):
+                                    e[ow] += wv * x[ch, ih, ow * S + off]
+                            if MODE == EXACT:
+                                for ow in range(lo, hi):
+                                    acc[ow] += e[ow]
+                            else:  # acc += engine(...): acc_t(acc + acc_t(E))
+                                for ow in range(lo, hi):
+                                    ev, s1 = convert(e[ow], E_TO_ACC)
+                                    a, s2 = convert(acc[ow] + ev, ADD_TO_ACC)
+                                    acc[ow] = a
+                                    flags[ow] |= s1 | s2
+                finish_row(acc, out[co, oh, 0:WO], bias[co], f, counters[co], vals, sts,
+                           TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD,
+                           OUT_MAX, TO_OUT, RELU)
+                n_acc = 0
+                for i in range(WO):
+                    n_acc += (flags[i] & OVERFLOW) != 0
+                counters[co, ACC_OVERFLOW] += n_acc
+
+    return conv2d

@@ -1,0 +1,162 @@
+"""What a kernel kind is, as data: :class:`Param`, :class:`TensorSpec`, :class:`Geometry`,
+:class:`Kind`. The entries themselves live in :mod:`hls_sim.kernels.kinds` (the registry).
+
+A :class:`Kind` says everything a consumer needs: the parameters a layer file may set (with
+defaults and ranges), the tensors and their shapes for given parameters, the region of the
+output the kernel writes, the exact sums of products (the ideal reference and the report's
+stage model), the C++ template and header, whether it ends in the common epilogue, and how to
+build its numba twin. Consumers never test a kind's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+REQUIRED = object()  # a parameter without a default
+ROLES = ("input", "weight", "bias", "factor", "top")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a kind, as a layer file's top-level key."""
+
+    name: str
+    doc: str
+    default: Any = REQUIRED
+    lo: int | None = None
+    hi: int | None = None
+    choices: tuple[str, ...] = ()
+
+    def check(self, v: Any) -> Any:
+        """The validated value; ValueError with the reason otherwise."""
+        if self.choices:
+            if v not in self.choices:
+                raise ValueError(f"expected one of {', '.join(self.choices)}, got {v!r}")
+            return v
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"expected an integer, got {v!r}")
+        v = int(v)
+        if self.lo is not None and v < self.lo or self.hi is not None and v > self.hi:
+            rng = f"{self.lo}..{self.hi}" if self.hi is not None else f">= {self.lo}"
+            raise ValueError(f"must be {rng}, got {v}")
+        return v
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One argument of the kernel: its role, its element type's name and its C++ name."""
+
+    role: str  # input | weight | bias | factor | top
+    type_name: str  # in_t, weight_t, ...
+    cpp_arg: str
+    direction: str  # in | out | inout (the seed kinds' top: the kernel writes a region)
+    doc: str
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A kind's parameters, validated, with every shape they imply. Hashable: it is part of
+    the key of a compiled kernel."""
+
+    kind: str
+    values: tuple[tuple[str, Any], ...]
+    shapes: tuple[tuple[str, tuple[int, ...]], ...]
+    written: tuple[tuple[int, int], ...]  # [start, stop) per axis of top
+
+    def __getitem__(self, name: str) -> Any:
+        return dict(self.values)[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict(self.values).get(name, default)
+
+    def shape(self, role: str) -> tuple[int, ...]:
+        return dict(self.shapes)[role]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    @property
+    def region(self) -> tuple[slice, ...]:
+        """Index of the outputs the kernel writes, in ``top``."""
+        return tuple(slice(a, b) for a, b in self.written)
+
+    @property
+    def out_channels(self) -> int:
+        a, b = self.written[0]
+        return b - a
+
+    @property
+    def written_shape(self) -> tuple[int, ...]:
+        return tuple(b - a for a, b in self.written)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kernel kind: everything about it that hls-sim's consumers ask."""
+
+    name: str
+    doc: str
+    cpp_function: str  # the C++ template called with the layer's traits struct
+    cpp_header: str  # under kernels/
+    params: tuple[Param, ...]
+    tensors: tuple[TensorSpec, ...]
+    resolve: Callable[[dict], tuple[dict[str, tuple[int, ...]], tuple[tuple[int, int], ...]]]
+    """validated parameters -> (shape per role, written region of top); ValueError
+    ``"FIELD: reason"`` for combinations the kind cannot compute."""
+    sums: Callable[["Geometry", np.ndarray, np.ndarray | None], np.ndarray]
+    """the exact sums of products of every written output (integers in, integers out; floats
+    work too, for the float model). For a data mover: the values it moves."""
+    build: Callable
+    """``build(plan, geometry, jit)``: the compiled twin (see hls_sim.kernels.common)."""
+    epilogue: bool = True  # ends in bias + quant_dequant + activation
+    seed: bool = False  # one of the seed's fixed-buffer kernels
+    legacy_cpp: str = ""  # the seed's non-template function (global hls_config.h typedefs)
+    intermediates: Callable = field(default=lambda plan, geom: ())
+    """``(plan, geometry) -> Formats`` of the exact intermediate values the twin holds in
+    int64 (beyond the Plan's own): they decide between the int64 and the exact path."""
+    total_type: Callable = field(default=lambda plan, geom: plan.engine_t)
+    """``(plan, geometry) -> Format`` of the exact sum before the accumulator."""
+    note: Callable = field(default=lambda layer: None)
+    """``layer -> str | None``: a remark ``hls-sim run`` prints (e.g. the seed's asymmetry)."""
+
+    def tensor(self, role: str) -> TensorSpec:
+        for t in self.tensors:
+            if t.role == role:
+                return t
+        raise KeyError(role)
+
+    def has(self, role: str) -> bool:
+        return any(t.role == role for t in self.tensors)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def geometry(self, params: dict | None = None) -> Geometry:
+        """Validate ``params`` (defaults filled in) and resolve the shapes they imply.
+
+        Raises ValueError ``"NAME: reason"`` naming the parameter at fault.
+        """
+        given = dict(params or {})
+        unknown = sorted(set(given) - set(self.param_names))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: not a parameter of kind {self.name}"
+                             + (f" (it has: {', '.join(self.param_names)})" if self.params
+                                else " (it has none)"))
+        values: dict[str, Any] = {}
+        for p in self.params:
+            if p.name in given and given[p.name] is not None:
+                try:
+                    values[p.name] = p.check(given[p.name])
+                except ValueError as e:
+                    raise ValueError(f"{p.name}: {e}") from None
+            elif p.default is REQUIRED:
+                raise ValueError(f"{p.name}: missing ({p.doc})")
+            else:
+                values[p.name] = p.default
+        shapes, written = self.resolve(values)
+        return Geometry(self.name, tuple(values.items()), tuple(shapes.items()), written)

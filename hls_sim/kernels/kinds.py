@@ -1,0 +1,217 @@
+"""The kernel registry: one :class:`~hls_sim.kernels.kind.Kind` entry per kernel kind.
+
+    from hls_sim.kernels.kinds import KINDS, get_kind
+    kind = get_kind("conv_transpose")
+    geom = kind.geometry({"in_channels": 16, "height": 16, "width": 32, "out_channels": 16,
+                          "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1})
+    geom.shape("top")            # (16, 32, 64)
+    kind.sums(geom, x, w)        # the exact sums of products of every output
+
+Every consumer (layer files, the runner, the reference, the report, golden vectors, csim, the
+tests and the benchmarks) asks this registry; docs/kinds.md is the semantics of each entry.
+Adding a kind means: its C++ template in kernels/, its twin module here, one entry below.
+"""
+
+from __future__ import annotations
+
+from hls_sim.kernels import conv2d as _c2, conv_transpose as _ct, upsample as _up
+from hls_sim.kernels.conv1x1 import build as _conv1x1_build
+from hls_sim.kernels.dw_conv3x3 import build as _dw_build
+from hls_sim.kernels.kind import REQUIRED, Geometry, Kind, Param, TensorSpec
+
+MAX_DIM = 4096
+MAX_ELEMENTS = 1 << 26  # per tensor: a layer, not a dataset
+
+
+def get_kind(name: str) -> Kind:
+    """The registry entry of ``name``; ValueError naming the known kinds otherwise."""
+    if not isinstance(name, str) or name not in KINDS:
+        raise ValueError(f"unknown kernel kind {name!r}; expected one of {', '.join(KINDS)}")
+    return KINDS[name]
+
+
+# ---- the seed pair: fixed [16][34][66] buffers -------------------------------------------------
+_SEED_BUFFER = (16, 34, 66)
+
+
+def _seed_tensors(weight_doc: str) -> tuple[TensorSpec, ...]:
+    return (TensorSpec("input", "in_t", "bottom", "in", "the padded buffer [16][34][66]"),
+            TensorSpec("top", "out_t", "top", "inout", "the padded buffer [16][34][66]; the "
+                                                       "kernel writes a region of it"),
+            TensorSpec("weight", "weight_t", "weight", "in", weight_doc),
+            TensorSpec("bias", "bias_t", "bias", "in", "[16]"),
+            TensorSpec("factor", "factor_t", "factor", "in", "one, or [16] per channel"))
+
+
+def _seed_resolve(weight: tuple[int, ...], h0: int):  # noqa: ANN202
+    def resolve(values: dict):  # noqa: ANN202
+        shapes = {"input": _SEED_BUFFER, "top": _SEED_BUFFER, "weight": weight, "bias": (16,)}
+        return shapes, ((0, 16), (h0, h0 + 32), (h0, h0 + 64))
+    return resolve
+
+
+def _conv1x1_note(layer) -> str | None:  # noqa: ANN001
+    if "tile" in layer.sources.get("input", ""):
+        return ("conv1x1 reads bottom h 0..31, w 0..63: with a padded tile it sees the zero "
+                "halo's first row and column, not the tile's last ones")
+    return None
+
+
+CONV1X1 = Kind(
+    name="conv1x1", doc="the seed's pointwise 1x1 convolution, 16 -> 16 channels, one 32x64 tile",
+    cpp_function="conv1x1_layer", cpp_header="conv1x1.h", legacy_cpp="conv1x1", params=(),
+    tensors=_seed_tensors("[16][16], weight[coo][ci]"), resolve=_seed_resolve((16, 16), 0),
+    sums=lambda geom, x, w: _seed_sums("conv1x1", x, w), build=lambda plan, geom, jit: _conv1x1_build(plan, jit),
+    seed=True, total_type=lambda plan, geom: plan.engine_t, note=_conv1x1_note)
+
+DW_CONV3X3 = Kind(
+    name="dw_conv3x3", doc="the seed's depthwise 3x3 convolution (DW_CONV_3x3), one 32x64 tile",
+    cpp_function="dw_conv3x3_layer", cpp_header="dw_conv3x3.h", legacy_cpp="DW_CONV_3x3",
+    params=(), tensors=_seed_tensors("[16][3][3]"), resolve=_seed_resolve((16, 3, 3), 1),
+    sums=lambda geom, x, w: _seed_sums("dw_conv3x3", x, w), build=lambda plan, geom, jit: _dw_build(plan, jit),
+    seed=True, total_type=lambda plan, geom: plan.chain9_t)
+
+
+def _seed_sums(kernel: str, x, w):  # noqa: ANN001, ANN202
+    from hls_sim.reference import seed_sums
+
+    return seed_sums(kernel, x, w)
+
+
+# ---- whole feature maps --------------------------------------------------------------------
+def _map_params(out: bool = True) -> tuple[Param, ...]:
+    ps = (Param("in_channels", "input channels; read from the input file when left out", None, 1, MAX_DIM),
+          Param("height", "input height; read from the input file when left out", None, 1, MAX_DIM),
+          Param("width", "input width; read from the input file when left out", None, 1, MAX_DIM))
+    if out:
+        ps += (Param("out_channels", "output channels (default: in_channels)", None, 1, MAX_DIM),)
+    return ps
+
+
+def _conv_params(transpose: bool) -> tuple[Param, ...]:
+    ps = _map_params() + (
+        Param("kernel_size", "K: the kernel is K x K", REQUIRED, 1, 7),
+        Param("stride", "S", 1, 1, 4),
+        Param("padding", "P: zero padding on every side" if not transpose else
+              "P: PyTorch's padding (the zero-inserted map is padded by dilation*(K-1) - P)", 0, 0, 28),
+    )
+    if transpose:
+        ps += (Param("output_padding", "extra rows and columns at the bottom and right "
+                                       "(below max(stride, dilation))", 0, 0, 3),)
+    return ps + (
+        Param("dilation", "D", 1, 1, 4),
+        Param("groups", "G: divides both channel counts; = channels for depthwise", 1, 1, MAX_DIM),
+        Param("accumulate", "how products reach acc_t: group (one conversion per "
+                            "compute_engine_16 call), exact (one conversion of the exact total), "
+                            "tap (one per product)", "group", choices=_c2.ACCUMULATE),
+        Param("activation", "relu (clipped at max(out_t) when relu_clip) or none", "relu",
+              choices=_c2.ACTIVATIONS),
+    )
+
+
+def _map_in(v: dict) -> tuple[int, int, int]:
+    for n in ("in_channels", "height", "width"):
+        if v[n] is None:
+            raise ValueError(f"{n}: missing (give it, or an input file to read it from)")
+    return v["in_channels"], v["height"], v["width"]
+
+
+def _check_size(role: str, shape: tuple[int, ...]) -> None:
+    n = 1
+    for d in shape:
+        n *= d
+    if n > MAX_ELEMENTS:
+        raise ValueError(f"{role}: {list(shape)} has {n} elements, more than the {MAX_ELEMENTS} "
+                         "one layer may hold")
+
+
+def _groups(v: dict, ci: int, co: int) -> int:
+    g = v["groups"]
+    if ci % g or co % g:
+        raise ValueError(f"groups: {g} must divide in_channels ({ci}) and out_channels ({co})")
+    return g
+
+
+def _conv2d_resolve(v: dict):  # noqa: ANN202
+    ci, h, w = _map_in(v)
+    co = v["out_channels"] = v["out_channels"] or ci
+    g = _groups(v, ci, co)
+    k, s, p, d = v["kernel_size"], v["stride"], v["padding"], v["dilation"]
+    ho, wo = _c2.out_size(h, k, s, p, d), _c2.out_size(w, k, s, p, d)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"kernel_size: a {k}x{k} kernel with dilation {d} does not fit the "
+                         f"{h}x{w} input padded by {p} (the output would be {ho}x{wo})")
+    shapes = {"input": (ci, h, w), "top": (co, ho, wo), "weight": (co, ci // g, k, k), "bias": (co,)}
+    for r, sh in shapes.items():
+        _check_size(r, sh)
+    return shapes, ((0, co), (0, ho), (0, wo))
+
+
+def _conv_transpose_resolve(v: dict):  # noqa: ANN202
+    ci, h, w = _map_in(v)
+    co = v["out_channels"] = v["out_channels"] or ci
+    g = _groups(v, ci, co)
+    k, s, p, d, op = v["kernel_size"], v["stride"], v["padding"], v["dilation"], v["output_padding"]
+    if p > d * (k - 1):
+        raise ValueError(f"padding: {p} is more than dilation*(kernel_size-1) = {d * (k - 1)}: the "
+                         "zero-inserted map would need negative padding, which the hardware "
+                         "cannot do")
+    if op >= max(s, d):
+        raise ValueError(f"output_padding: {op} must be smaller than stride ({s}) or dilation "
+                         f"({d}), as PyTorch requires")
+    ho, wo = _ct.out_size(h, k, s, p, d, op), _ct.out_size(w, k, s, p, d, op)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"padding: the output would be {ho}x{wo}")
+    shapes = {"input": (ci, h, w), "top": (co, ho, wo), "weight": (ci, co // g, k, k), "bias": (co,)}
+    hz, wz = (h - 1) * s + 1 + 2 * (d * (k - 1) - p) + op, (w - 1) * s + 1 + 2 * (d * (k - 1) - p) + op
+    for r, sh in {**shapes, "zero-inserted input": (ci, hz, wz)}.items():
+        _check_size(r, sh)
+    return shapes, ((0, co), (0, ho), (0, wo))
+
+
+def _upsample_resolve(v: dict):  # noqa: ANN202
+    c, h, w = _map_in(v)
+    f, halo = v["scale"], v["halo"]
+    shapes = {"input": (c, h, w), "top": (c, h * f + 2 * halo, w * f + 2 * halo)}
+    for r, sh in shapes.items():
+        _check_size(r, sh)
+    return shapes, ((0, c), (0, shapes["top"][1]), (0, shapes["top"][2]))
+
+
+def _map_tensors(weight_doc: str) -> tuple[TensorSpec, ...]:
+    return (TensorSpec("input", "in_t", "in", "in", "the feature map [C_IN][H][W]"),
+            TensorSpec("top", "out_t", "out", "out", "the output [C_OUT][H_OUT][W_OUT], all written"),
+            TensorSpec("weight", "weight_t", "weight", "in", weight_doc),
+            TensorSpec("bias", "bias_t", "bias", "in", "[C_OUT]"),
+            TensorSpec("factor", "factor_t", "factor", "in", "one, or [C_OUT] per channel"))
+
+
+CONV2D = Kind(
+    name="conv2d", doc="PyTorch Conv2d: K x K, stride, zero padding, dilation, groups",
+    cpp_function="conv2d", cpp_header="conv2d.h", params=_conv_params(False),
+    tensors=_map_tensors("[C_OUT][C_IN/G][K][K]"), resolve=_conv2d_resolve, sums=_c2.sums,
+    build=_c2.build, intermediates=_c2.intermediates, total_type=_c2.total_type)
+
+CONV_TRANSPOSE = Kind(
+    name="conv_transpose", doc="PyTorch ConvTranspose2d, as zero insertion + a flipped-kernel conv2d",
+    cpp_function="conv_transpose", cpp_header="conv_transpose.h", params=_conv_params(True),
+    tensors=_map_tensors("[C_IN][C_OUT/G][K][K] (PyTorch's layout)"),
+    resolve=_conv_transpose_resolve, sums=_ct.sums, build=_ct.build,
+    intermediates=_ct.intermediates, total_type=_ct.total_type)
+
+UPSAMPLE = Kind(
+    name="upsample", doc="nearest-neighbour upsampling or zero insertion (a data mover)",
+    cpp_function="upsample", cpp_header="upsample.h",
+    params=_map_params(out=False) + (
+        Param("scale", "F: each pixel becomes an F x F cell", REQUIRED, 2, 4),
+        Param("mode", "nearest (repeat the pixel) or zeros (the pixel, then zeros)", "nearest",
+              choices=_up.MODES),
+        Param("halo", "a zero border of this many pixels around the output", 0, 0, 1)),
+    tensors=(TensorSpec("input", "in_t", "in", "in", "the feature map [C][H][W]"),
+             TensorSpec("top", "out_t", "out", "out", "[C][H*F+2*HALO][W*F+2*HALO], all written")),
+    resolve=_upsample_resolve, sums=_up.sums, build=_up.build, epilogue=False,
+    total_type=lambda plan, geom: plan.config.in_t)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (CONV1X1, DW_CONV3X3, CONV2D, CONV_TRANSPOSE, UPSAMPLE)}
+
+__all__ = ["KINDS", "Geometry", "Kind", "get_kind"]
