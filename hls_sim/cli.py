@@ -5,11 +5,15 @@ Every user error becomes one line on stderr and a non-zero exit, never a traceba
 
 from __future__ import annotations
 
+import decimal
 import math
+import re
+import shlex
 import sys
 
 import click
 
+from hls_sim.files import sigterm_exits
 from hls_sim.types import parse
 
 
@@ -53,16 +57,34 @@ def type_cmd(spelling: str, values: tuple[str, ...]) -> None:
     nums = [_parse_number(v) for v in values]
     x = t.quantize(nums)
     click.echo(f"{t}: {t.width} bits, {t.int_bits} integer, {t.frac_bits} fraction, "
-               f"{'signed' if t.signed else 'unsigned'}; range [{t.min_value!r}, {t.max_value!r}], "
-               f"lsb {t.lsb!r}")
+               f"{'signed' if t.signed else 'unsigned'}; range [{_value_text(t, t.min_raw)}, "
+               f"{_value_text(t, t.max_raw)}], lsb {_value_text(t, 1)}")
     rows = [("input", "value", "raw", "bits", "note")]
-    for text, v, raw, rnd, ovf in zip(values, x.to_float().tolist(), x.raw.tolist(),
-                                         x.rounded.tolist(), x.overflowed.tolist()):
+    for text, raw, rnd, ovf in zip(values, x.raw.tolist(), x.rounded.tolist(), x.overflowed.tolist()):
         note = ", ".join(n for n, flag in (("rounded", rnd), (_overflow_word(t), ovf)) if flag) or "exact"
-        rows.append((text, repr(v), str(raw), format(int(raw) & ((1 << t.width) - 1), f"0{t.width}b"), note))
+        rows.append((text, _value_text(t, raw), str(raw), format(int(raw) & ((1 << t.width) - 1),
+                                                                 f"0{t.width}b"), note))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def _value_text(t, raw: int) -> str:  # noqa: ANN001 - a Format
+    """The value ``raw * 2**-frac_bits``: the float64's repr where a float64 holds it (to its
+    precision), else the exact value to 17 significant digits (integer bits reach 4096 and
+    fraction bits 5120; a float64 ends at 2**1024 and 2**-1074)."""
+    raw = int(raw)
+    v = t.value_of(raw)
+    if raw == 0 or (math.isfinite(v) and abs(v) >= sys.float_info.min):
+        return repr(v)
+    f = t.frac_bits  # value = n * 10**-f with n = raw * 5**f (f > 0), or raw * 2**-f
+    n = abs(raw) * 5 ** f if f > 0 else abs(raw) << -f
+    with decimal.localcontext() as ctx:
+        ctx.prec, ctx.Emax, ctx.Emin = 4000, 10 ** 6, -10 ** 6
+        d = decimal.Decimal(n).scaleb(-f if f > 0 else 0)
+    mant, _, exp = format(d, ".16e").partition("e")
+    mant = mant.rstrip("0").rstrip(".") if "." in mant else mant
+    return f"{'-' if raw < 0 else ''}{mant}e{exp}"
 
 
 def _overflow_word(t) -> str:  # noqa: ANN001
@@ -78,6 +100,7 @@ def _overflow_word(t) -> str:  # noqa: ANN001
               help="Write top.npy and the inputs the kernel ran on (raw int64 .npy) and a "
                    "replayable layer.yaml into DIR.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
 def run_cmd(layer_file: str, out_dir: str | None, force: bool) -> None:
     """Run the kernel a layer file describes and compare it with the float reference.
 
@@ -92,6 +115,8 @@ def run_cmd(layer_file: str, out_dir: str | None, force: bool) -> None:
             check_outputs(out_dir, output_names(layer), force)
         run = run_layer(layer)
         click.echo(summary(run))
+        for w in run.warnings:  # also the summary's "warning" lines
+            click.echo(f"hls-sim: warning: {w}", err=True)
         if out_dir is not None:
             written = write_outputs(run, out_dir, force)
             click.echo(f"wrote     {', '.join(str(p) for p in written)}")
@@ -108,6 +133,7 @@ def run_cmd(layer_file: str, out_dir: str | None, force: bool) -> None:
 @click.option("--hex", "hex_", is_flag=True, help="Write .dat files in hex (the bit pattern) "
               "instead of signed decimal.")
 @click.option("--force", is_flag=True, help="Replace DIR if it holds a previous golden set.")
+@sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
 def golden_cmd(layer_file: str, out_dir: str, count: int, hex_: bool, force: bool) -> None:
     """Write golden vectors for LAYER.yaml: raw integers (.dat and .bin), the configuration
     header, an index for testbench/golden_tb.cpp and manifest.json (docs/golden.md).
@@ -127,6 +153,26 @@ def golden_cmd(layer_file: str, out_dir: str, count: int, hex_: bool, force: boo
     click.echo(describe(gs))
 
 
+@main.command("verify")
+@click.argument("golden_dir", metavar="GOLDEN_DIR")
+def verify_cmd(golden_dir: str) -> None:
+    """Check a golden set (hls-sim golden) against its manifest.json: every file's sha256,
+    the tensors' shapes and file sizes, the vector list and the testbench's index. Exit
+    status 0 when intact, 1 naming each bad file, 2 for a folder that is not a golden set.
+
+    Example: hls-sim verify golden/
+    """
+    from hls_sim.golden import GoldenError, verification_summary, verify_set
+
+    try:
+        v = verify_set(golden_dir)
+    except GoldenError as e:
+        raise UserError(str(e)) from None
+    click.echo(verification_summary(v))
+    if not v.intact:
+        sys.exit(1)
+
+
 @main.command("csim")
 @click.argument("layer_file", metavar="LAYER.yaml")
 @click.option("--ap-types", "ap_types", metavar="DIR",
@@ -136,6 +182,7 @@ def golden_cmd(layer_file: str, out_dir: str, count: int, hex_: bool, force: boo
               "and print where it is.")
 @click.option("--count", type=int, default=1, show_default=True, metavar="N",
               help="Vectors to check (vector 0 is the layer's input).")
+@sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
 def csim_cmd(layer_file: str, ap_types: str | None, keep: bool, count: int) -> None:
     """C simulation: LAYER.yaml's golden set through testbench/golden_tb.cpp and the C++
     kernel, compiled with g++. Exit status 0 only when every output bit matches.
@@ -166,6 +213,7 @@ def csim_cmd(layer_file: str, ap_types: str | None, keep: bool, count: int) -> N
               help="Also write the report to FILE: .html (one self-contained page with plots) or "
                    ".json (the JSON document).")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
 def report_cmd(layer_file: str, as_json: bool, out_file: str | None, force: bool) -> None:
     """Quantization error report: where the error of LAYER.yaml's kernel comes from, stage by
     stage, against the ideal and (with a float: block) the float model, with advice.
@@ -211,6 +259,7 @@ def report_cmd(layer_file: str, as_json: bool, out_file: str | None, force: bool
               help="A type other than the seed's, e.g. -t 'weight_t=ap_int<6>' (repeatable).")
 @click.option("--name", metavar="NAME", help="The layer's name.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
 def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_dir: str,
                  per_channel: bool, kernel: str | None, percentile: str, sample: str,
                  types: tuple[str, ...], name: str | None, force: bool) -> None:
@@ -229,7 +278,7 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
         p = float(percentile)
     except ValueError:
         raise UserError(f"--percentile: {percentile!r} is not a number") from None
-    if not sample.isdigit():
+    if not re.fullmatch(r"[0-9]{1,9}", sample):  # str.isdigit() also takes '²', which int() refuses
         raise UserError(f"--sample: {sample!r} is not an index (0, 1, ...)")
     fields = {}
     for t in types:
@@ -258,7 +307,7 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
         raise UserError(f"{file}: {msg}" if file else msg) from None
     click.echo(q.summary())
     click.echo(f"wrote     {', '.join(str(p) for p in written)}")
-    click.echo(f"next      hls-sim report {written[0]}")
+    click.echo(f"next      hls-sim report {shlex.quote(str(written[0]))}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -217,7 +218,7 @@ def summary(layer: Layer, res: CsimResult) -> str:
     lines += ["| " + ln for ln in res.output.rstrip("\n").splitlines()]
     if res.build_dir is not None:
         lines.append(f"kept      {res.build_dir}  (the golden set in golden/; rerun: "
-                     f"{res.exe} {res.golden.path})")
+                     f"{shlex.quote(str(res.exe))} {shlex.quote(str(res.golden.path))})")
     lines.append("PASS" if res.passed else
                  "FAIL" + ("" if res.returncode == FAIL else f" (testbench exit status {res.returncode})"))
     return "\n".join(lines)

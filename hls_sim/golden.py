@@ -39,6 +39,7 @@ import ctypes.util
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -53,7 +54,7 @@ from hls_sim.kernels import KINDS, Geometry, KernelConfig, Kind
 from hls_sim.kernels import conv2d as _conv2d
 from hls_sim.kernels.conv_transpose import as_conv
 from hls_sim.kernels.hls_config import TYPE_NAMES
-from hls_sim.layer import Layer
+from hls_sim.layer import Layer, NotRegularError, open_regular
 from hls_sim.types import Format, parse
 
 FORMAT_NAME = "hls-sim-golden"
@@ -127,6 +128,8 @@ def _traits_values(kind: Kind, geom: Geometry, config: KernelConfig) -> tuple[li
         act = geom.get("activation", "relu")
         ints += [("N_FACTOR", n_factor, ""),
                  ("ACTIVATION", _conv2d.ACTIVATIONS.index(act), f"HLS_SIM_ACT_{act.upper()}")]
+        if act == "clip":
+            ints.append(("CLIP_RAW", _conv2d.clip_raw(c.out_t, geom), "the raw out_t of clip_at"))
     if kind.seed:
         return types, ints
     ci, h, w = geom.shape("input")
@@ -534,8 +537,8 @@ def check_target(out_dir: str | os.PathLike, force: bool = False) -> Path:
 
 def _is_golden_set(d: Path) -> bool:
     try:
-        m = json.loads((d / MANIFEST).read_text(encoding="ascii"))
-    except (OSError, ValueError):
+        m = read_manifest(d)  # a regular file only: never waits on a FIFO
+    except GoldenError:
         return False
     return isinstance(m, dict) and m.get("format") == FORMAT_NAME
 
@@ -630,14 +633,29 @@ def _move_into_place(tmp: Path, d: Path, force: bool) -> None:
 
 
 # ---- reading a set back --------------------------------------------------------------------------
+MAX_MANIFEST_BYTES = 256 << 20  # 1000 vectors of 3 tensors: about 2 MB
+
+
 def read_manifest(golden_dir: str | os.PathLike) -> dict:
+    """``manifest.json`` of a golden set, parsed (a regular file only: a FIFO or a device
+    under that name is refused, never waited on or read without end)."""
     p = Path(golden_dir) / MANIFEST
     try:
-        return json.loads(p.read_text(encoding="ascii"))
+        with open_regular(p) as f:
+            data = f.read(MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
         raise GoldenError(f"{p}: not found; not a golden set") from None
-    except (OSError, ValueError) as e:
-        raise GoldenError(f"{p}: cannot read: {e}") from None
+    except NotRegularError as e:
+        raise GoldenError(f"{p}: {e.what}; not a golden set") from None
+    except OSError as e:
+        raise GoldenError(f"{p}: cannot read: {e.strerror or e}") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise GoldenError(f"{p}: more than {MAX_MANIFEST_BYTES} bytes; not a golden set manifest")
+    try:
+        return json.loads(data.decode("ascii"))
+    except (ValueError, RecursionError) as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise GoldenError(f"{p}: cannot read: {reason}") from None
 
 
 def read_tensor(golden_dir: str | os.PathLike, name: str, kind: str = "bin") -> np.ndarray:
@@ -666,6 +684,278 @@ def verify(golden_dir: str | os.PathLike) -> list[str]:
         if not p.is_file() or _sha(p.read_bytes()) != info["sha256"]:
             bad.append(name)
     return bad
+
+
+@dataclasses.dataclass
+class Verification:
+    """What :func:`verify_set` found: ``problems`` as (file, why), empty for an intact set."""
+
+    path: Path
+    manifest: dict
+    problems: list[tuple[str, str]]
+    hashed: int  # files whose sha256 was compared with the manifest's
+    tensors: int  # tensors whose shape, elements and file sizes were checked
+    ignored: list[str]  # files in the folder that are no part of a set (not checked)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+_SET_LIKE = re.compile(r"(.*\.(bin|dat)|hls_sim_.*)")  # names a set's files have
+
+
+def _scan(p: Path) -> tuple[str, int, int]:
+    """sha256, size and newline count of a regular file, read in chunks."""
+    h, size, lines = hashlib.sha256(), 0, 0
+    with open_regular(p) as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return h.hexdigest(), size, lines
+
+
+def _get(d: Any, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def verify_set(golden_dir: str | os.PathLike) -> Verification:
+    """Check a golden set against its manifest: every file's sha256; that the manifest agrees
+    with itself (each tensor's elements = the product of its shape, its format = its C type,
+    its ``.bin`` size = elements * element_bytes, its ``.dat`` one line per element; vectors
+    listed 0..count-1, each with its input, top and expected tensors); that the index
+    (``hls_sim_golden.txt``) agrees with the manifest (format, kernel, function, configuration,
+    vector count, every element count); that the configuration id is the one of the layer
+    header; and that the folder holds no set files the manifest does not list (an
+    ``input_K.bin`` beyond the vector count, say).
+
+    Raises :class:`GoldenError` for a folder that is not a golden set at all (no folder, no
+    readable manifest.json, not of format hls-sim-golden 1).
+    """
+    d = Path(golden_dir)
+    if not d.exists():
+        raise GoldenError(f"{d}: not found")
+    if not d.is_dir():
+        raise GoldenError(f"{d}: not a folder; give a golden set's folder")
+    m = read_manifest(d)
+    if not isinstance(m, dict) or m.get("format") != FORMAT_NAME:
+        raise GoldenError(f"{d / MANIFEST}: not a golden set manifest (no \"format\": "
+                          f"\"{FORMAT_NAME}\")")
+    if m.get("format_version") != FORMAT_VERSION:
+        raise GoldenError(f"{d / MANIFEST}: format version {m.get('format_version')!r}; this "
+                          f"hls-sim reads version {FORMAT_VERSION}")
+    problems: list[tuple[str, str]] = []
+
+    def bad(file: str, why: str) -> None:
+        problems.append((file, why))
+
+    # every file the manifest names: present, a regular file, its sha256
+    files = m.get("files")
+    if not isinstance(files, dict):
+        bad(MANIFEST, "no \"files\" table")
+        files = {}
+    for n in (CONFIG_HEADER, SELECT_HEADER, KERNEL_SOURCE, INDEX):
+        if n not in files:
+            bad(MANIFEST, f"\"files\" does not list {n}")
+    tensors = m.get("tensors")
+    if not isinstance(tensors, dict) or not tensors:
+        bad(MANIFEST, "no \"tensors\" table")
+        tensors = {}
+    named: dict[str, Any] = {n: _get(info, "sha256") for n, info in files.items()}
+    for t in tensors.values():
+        for f in (_get(t, "files") or {}).values():
+            if isinstance(_get(f, "file"), str):
+                named[f["file"]] = _get(f, "sha256")
+    scans: dict[str, tuple[str, int, int]] = {}
+    for name, sha in sorted(named.items()):
+        if not isinstance(name, str) or not _FILE.fullmatch(name):
+            bad(MANIFEST, f"names the file {name!r}, not a plain file name")
+            continue
+        try:
+            scans[name] = _scan(d / name)
+        except FileNotFoundError:
+            bad(name, "missing (manifest.json lists it)")
+            continue
+        except NotRegularError as e:
+            bad(name, f"{e.what}, not a regular file")
+            continue
+        except OSError as e:
+            bad(name, f"cannot read: {e.strerror or e}")
+            continue
+        if scans[name][0] != sha:
+            bad(name, "sha256 differs from manifest.json's (the file was changed after the set "
+                      "was written)")
+
+    # every tensor: consistent with itself
+    n_tensors = 0
+    elements: dict[str, int] = {}
+    for name, t in sorted(tensors.items()):
+        shape, n = _get(t, "shape"), _get(t, "elements")
+        if not isinstance(shape, list) or not all(isinstance(k, int) and not isinstance(k, bool)
+                                                  and k >= 0 for k in shape):
+            bad(MANIFEST, f"tensor {name}: \"shape\" {shape!r} is not a list of sizes")
+            continue
+        if n != math.prod(shape):
+            bad(MANIFEST, f"tensor {name}: elements {n!r}, but its shape {shape} holds "
+                          f"{math.prod(shape)}")
+            continue
+        elements[name] = n
+        try:
+            if not isinstance(_get(t, "c_type"), str):
+                raise ValueError("not a type spelling")
+            fmt = parse(t["c_type"])
+        except ValueError as e:
+            bad(MANIFEST, f"tensor {name}: c_type {_get(t, 'c_type')!r}: {e}")
+            continue
+        if _get(t, "format") != _format_info(fmt):
+            bad(MANIFEST, f"tensor {name}: \"format\" does not describe its c_type {fmt.cpp()}")
+        n_tensors += 1
+        binf, datf = _get(t, "files", "bin", "file"), _get(t, "files", "dat", "file")
+        if binf is None or datf is None:
+            bad(MANIFEST, f"tensor {name}: no .bin or no .dat file listed")
+            continue
+        eb = _get(t, "files", "bin", "element_bytes")
+        if eb != element_bytes(fmt):
+            bad(MANIFEST, f"tensor {name}: element_bytes {eb!r}; {fmt.cpp()} takes "
+                          f"{element_bytes(fmt)}")
+        if binf in scans and scans[binf][1] != n * element_bytes(fmt):
+            bad(binf, f"{scans[binf][1]} bytes; {n} elements of {element_bytes(fmt)} bytes are "
+                      f"{n * element_bytes(fmt)}")
+        if datf in scans and scans[datf][2] != n:
+            bad(datf, f"{scans[datf][2]} lines; the tensor has {n} elements (one per line)")
+
+    # the vectors: 0..count-1, each with its three tensors
+    count, listed = _get(m, "vectors", "count"), _get(m, "vectors", "list")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        bad(MANIFEST, f"vectors.count {count!r} is not a number of vectors")
+        count = None
+    if not isinstance(listed, list):
+        bad(MANIFEST, "no vectors.list")
+        listed = []
+    if count is not None and len(listed) != count:
+        bad(MANIFEST, f"vectors.list has {len(listed)} entries, vectors.count says {count}")
+    for i, v in enumerate(listed):
+        if _get(v, "index") != i:
+            bad(MANIFEST, f"vectors.list[{i}] has index {_get(v, 'index')!r}, expected {i}")
+            continue
+        for role in ("input", "top", "expected"):
+            want = f"{role}_{i}"
+            if _get(v, role) != want:
+                bad(MANIFEST, f"vector {i}: {role} is {_get(v, role)!r}, expected {want!r}")
+            elif _get(tensors, want, "vector") != i or _get(tensors, want, "role") != role:
+                bad(MANIFEST, f"vector {i}: no tensor {want} of role {role} for vector {i}")
+    for name, t in sorted(tensors.items()):
+        k = _get(t, "vector")
+        if k is not None and (count is None or not isinstance(k, int) or not 0 <= k < count):
+            bad(MANIFEST, f"tensor {name} is of vector {k!r}, beyond the {count} vector(s)")
+    per_vector = {role: {elements[f"{role}_{i}"] for i in range(len(listed))
+                         if f"{role}_{i}" in elements} for role in ("input", "top", "expected")}
+    for role, sizes in per_vector.items():
+        if len(sizes) > 1:
+            bad(MANIFEST, f"the {role} tensors differ in size ({', '.join(map(str, sorted(sizes)))})")
+
+    # the index the C++ testbench reads
+    index: dict[str, str] = {}
+    if INDEX in scans:
+        try:
+            with open_regular(d / INDEX) as f:
+                lines = f.read().decode("ascii").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            bad(INDEX, f"cannot read: {e}")
+            lines = []
+        for ln in lines:
+            key, _, val = ln.strip().partition(" ")
+            if not key:
+                continue
+            if key in index:
+                bad(INDEX, f"{key} given twice")
+            index[key] = val.strip()
+
+        def agree(key: str, want: Any, what: str) -> None:
+            got = index.get(key)
+            if got is None:
+                bad(INDEX, f"no {key} line")
+            elif got != str(want):
+                bad(INDEX, f"{key} {got}, but {what} {want}")
+
+        agree("hls_sim_golden", FORMAT_VERSION, "this is format version")
+        agree("kernel", _get(m, "kernel", "name"), "manifest.json says kernel")
+        agree("function", _get(m, "kernel", "function"), "manifest.json says function")
+        agree("config", _get(m, "config_id"), "manifest.json says config")
+        if count is not None:
+            agree("vectors", count, "manifest.json lists vectors")
+        fixed = [n for n, t in tensors.items() if _get(t, "vector") is None]
+        for n in fixed:
+            if n in elements:
+                agree(f"elements_{n}", elements[n], f"manifest.json's tensor {n} has elements")
+        for key, role in (("elements_input", "input"), ("elements_output", "expected")):
+            if f"{role}_0" in elements:
+                agree(key, elements[f"{role}_0"], f"manifest.json's tensor {role}_0 has elements")
+        known = {"hls_sim_golden", "kernel", "function", "config", "vectors", "elements_input",
+                 "elements_output"} | {f"elements_{n}" for n in fixed}
+        for key in sorted(set(index) - known):
+            bad(INDEX, f"{key}: not a line of this set (manifest.json has no such tensor)")
+
+    # the configuration id is the layer header's
+    cid = _get(m, "config_id")
+    if CONFIG_HEADER in scans and isinstance(_get(m, "kernel", "name"), str):
+        try:
+            with open_regular(d / CONFIG_HEADER) as f:
+                header = f.read().decode("ascii")
+            if config_id(m["kernel"]["name"], header) != cid:
+                bad(CONFIG_HEADER, f"its configuration id is {config_id(m['kernel']['name'], header)}, "
+                                   f"manifest.json says {cid}")
+        except (OSError, UnicodeDecodeError) as e:
+            bad(CONFIG_HEADER, f"cannot read: {e}")
+    if SELECT_HEADER in scans and isinstance(cid, str):
+        try:
+            with open_regular(d / SELECT_HEADER) as f:
+                text = f.read().decode("ascii")
+            if f'#define HLS_SIM_GOLDEN_CONFIG_ID "{cid}"' not in text:
+                bad(SELECT_HEADER, f"does not define configuration {cid}, manifest.json's")
+        except (OSError, UnicodeDecodeError) as e:
+            bad(SELECT_HEADER, f"cannot read: {e}")
+
+    # files of a set that the manifest does not list
+    ignored = []
+    for p in sorted(d.iterdir()):
+        if p.name == MANIFEST or p.name in named:
+            continue
+        if _SET_LIKE.fullmatch(p.name):
+            bad(p.name, "not listed in manifest.json (a file of another set, or of more "
+                        "vectors than this one has?)")
+        else:
+            ignored.append(p.name)
+    return Verification(d, m, problems, len(scans), n_tensors, ignored)
+
+
+def verification_summary(v: Verification) -> str:
+    """What ``hls-sim verify`` prints."""
+    m = v.manifest
+    count = _get(m, "vectors", "count")
+    lines = [f"verify    {v.path}  ({_get(m, 'kernel', 'name')}; {count} vector"
+             f"{'' if count == 1 else 's'}, config {_get(m, 'config_id')})",
+             f"checked   {v.hashed} files against the sha256 in {MANIFEST}; {v.tensors} tensors "
+             "(elements = product of the shape, .bin bytes, .dat lines); the vector list; the "
+             f"index {INDEX}"]
+    if v.ignored:
+        lines.append(f"ignored   {len(v.ignored)} other file(s), no part of a set: "
+                     + ", ".join(v.ignored[:5]) + (", ..." if len(v.ignored) > 5 else ""))
+    for file, why in sorted(v.problems, key=lambda p: p[0]):
+        lines.append(f"BAD       {file}: {why}")
+    if v.intact:
+        lines.append("OK        the golden set is intact: every file is the one manifest.json "
+                     "describes")
+    else:
+        n = len(v.problems)
+        lines.append(f"FAIL      {n} problem{'' if n == 1 else 's'}: the golden set is not what "
+                     f"{MANIFEST} describes")
+    return "\n".join(lines)
 
 
 def describe(gs: GoldenSet) -> str:

@@ -22,7 +22,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 import re
+import stat
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +114,9 @@ class Layer:
     """The float layer this one quantizes (the file's ``float:`` block), or None."""
     geometry: Geometry | None = None
     """The kind's parameters and shapes (None: the kind's defaults, for the seed kinds)."""
+    factor_requested: np.ndarray | None = None
+    """The factor's values as the file wrote them (float64, shaped as ``factor``), before
+    rounding to factor_t; None when it gave raw integers ({raw: ...} or {file: ...})."""
 
     def __post_init__(self) -> None:
         if self.geometry is None:
@@ -134,23 +140,168 @@ def load_layer(path: str | Path) -> Layer:
     """Read and validate a layer file; relative data paths are taken from its folder."""
     p = Path(path)
     shown = str(path)
+    too_big = (f"file is more than {MAX_LAYER_FILE_BYTES} bytes; a layer file is a few lines of "
+               "YAML (put arrays in .npy files)")
     try:
-        size = p.stat().st_size
+        with open_regular(p) as f:
+            text = f.read(MAX_LAYER_FILE_BYTES + 1)  # never more, whatever the size says
     except FileNotFoundError:
         raise LayerError(shown, "", f"file not found (looked in {p.absolute().parent})") from None
+    except NotRegularError as e:
+        raise LayerError(shown, "", f"{e.what}, not a layer file") from None
     except OSError as e:
         raise LayerError(shown, "", f"cannot read: {e.strerror or e}") from None
-    if p.is_dir():
-        raise LayerError(shown, "", "is a directory, not a layer file")
-    if size > MAX_LAYER_FILE_BYTES:
-        raise LayerError(shown, "", f"file is {size} bytes; a layer file is a few lines of YAML "
-                                    "(put arrays in .npy files)")
-    try:
-        text = p.read_bytes()
-    except OSError as e:
-        raise LayerError(shown, "", f"cannot read: {e.strerror or e}") from None
+    if len(text) > MAX_LAYER_FILE_BYTES:
+        raise LayerError(shown, "", too_big)
     data = _yaml(text, shown)
     return parse_layer(data, shown, p.parent)
+
+
+class NotRegularError(OSError):
+    """A path that is not a regular file (a folder, a device, a FIFO, a socket): ``what``."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    return "is not a regular file"
+
+
+def open_regular(path: str | Path):  # noqa: ANN201 - a binary file object
+    """Open ``path`` for reading only if it is a regular file (symbolic links followed).
+
+    Checked before opening (a FIFO would block the open, a device never ends) and again on
+    the open file (the path could change in between; the open does not block). Raises
+    :class:`NotRegularError` (``.what``: "is a directory", "is a FIFO (named pipe)", ...),
+    or the OSError of the stat or the open.
+    """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegularError(_kind_of(mode))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularError(_kind_of(mode))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class ArrayFileError(ValueError):
+    """A ``.npy``/``.npz`` file that cannot be used: ``reason`` (one line, without the file's
+    name) and ``about``: ``"read"`` (not readable as an array), ``"choose"`` (a .npz of several
+    arrays and no key) or ``"key"`` (the .npz has no such array)."""
+
+    def __init__(self, reason: str, about: str = "read"):
+        super().__init__(reason)
+        self.reason, self.about = reason, about
+
+
+def _npy_header(fp: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Shape, Fortran order and dtype from a .npy header; ``fp`` is left at the data."""
+    from numpy.lib import format as npy
+
+    try:
+        version = npy.read_magic(fp)
+    except ValueError:
+        raise ArrayFileError("not a valid .npy file (it does not start with the .npy "
+                             "signature)") from None
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        raise ArrayFileError(f"not a valid .npy file (unknown format version "
+                             f"{version[0]}.{version[1]})")
+    try:
+        read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran, dtype = read(fp)  # 3.0 differs from 2.0 only in a UTF-8 header
+    except (ValueError, TypeError, SyntaxError, UnicodeDecodeError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ArrayFileError(f"not a valid .npy file (its header is damaged: {first})") from None
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ArrayFileError(f"not a valid .npy file (its header gives the shape {shape})")
+    return tuple(shape), bool(fortran), dtype
+
+
+def _npy_data(fp: Any, shape: tuple[int, ...], fortran: bool, dtype: np.dtype,
+              available: int) -> np.ndarray:
+    """The data after a .npy header: exactly the bytes the header's shape needs."""
+    n = math.prod(shape) * dtype.itemsize
+    short = (f"truncated: its header gives shape {_dims(shape)} of {dtype} ({n} bytes of "
+             "data), the file holds fewer")
+    if available < n:
+        raise ArrayFileError(short)
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        k = fp.readinto(view[got:])
+        if not k:
+            raise ArrayFileError(short)
+        got += k
+    arr = np.frombuffer(buf, dtype=dtype)
+    if fortran:
+        return arr.reshape(shape[::-1]).transpose()
+    return arr.reshape(shape)
+
+
+def read_array(path: str | Path, key: str | None = None, check: Any = None, *,
+               header_only: bool = False) -> tuple[Any, str | None]:
+    """An array from a ``.npy`` file, or from the array ``key`` of a ``.npz`` file (``key``
+    may be left out when it holds one array); which by the file's suffix.
+
+    Only the array's header is read before ``check(shape, dtype, key)`` (which raises to
+    refuse), so a wrong shape or dtype is refused before any data is read or decompressed;
+    then exactly the bytes the shape needs. ``header_only``: return the shape, read no data.
+    Returns ``(array or shape, key)``. Raises :class:`ArrayFileError` for a file that is not a
+    valid .npy/.npz (pickled Python objects included: never loaded), :class:`NotRegularError`
+    and OSError; zip and zlib errors as they come.
+    """
+    def member(fp: Any, k: str | None, size: int) -> Any:
+        shape, fortran, dtype = _npy_header(fp)
+        if dtype.hasobject:
+            raise ArrayFileError("it holds Python objects (pickled data), which hls-sim does "
+                                 "not load")
+        if check is not None:
+            check(shape, dtype, k)
+        if header_only:
+            return shape
+        # the file's size (a .npz member's declared size): whether the data can all be there,
+        # before a buffer for it is made (a member that declares more is still read only so far)
+        return _npy_data(fp, shape, fortran, dtype, size - fp.tell())
+
+    with open_regular(path) as f:
+        if Path(path).suffix.lower() != ".npz":
+            return member(f, None, os.fstat(f.fileno()).st_size), None
+        try:
+            z = zipfile.ZipFile(f)
+        except zipfile.BadZipFile:
+            raise ArrayFileError("not a valid .npz file (not a zip archive)") from None
+        with z:
+            infos = {(i.filename[:-4] if i.filename.endswith(".npy") else i.filename): i
+                     for i in z.infolist()}
+            keys = list(infos)
+            if key is None:
+                if len(keys) != 1:
+                    raise ArrayFileError(f"holds {len(keys)} arrays ({', '.join(keys) or 'none'})",
+                                         "choose")
+                key = keys[0]
+            elif key not in infos:
+                raise ArrayFileError(f"has no array {key!r} (it has: {', '.join(keys) or 'none'})",
+                                     "key")
+            with z.open(infos[key]) as m:
+                try:
+                    return member(m, key, infos[key].file_size), key
+                except ArrayFileError as e:
+                    raise ArrayFileError(f"array {key!r}: {e.reason}") from None
 
 
 def parse_layer(data: Any, file: str = "<layer>", base_dir: str | Path = ".") -> Layer:
@@ -160,9 +311,15 @@ def parse_layer(data: Any, file: str = "<layer>", base_dir: str | Path = ".") ->
 
 
 class _UniqueKeyLoader:
-    """Built lazily: a SafeLoader that refuses duplicate keys (a silent overwrite otherwise)."""
+    """Built lazily: a SafeLoader that refuses duplicate keys (a silent overwrite otherwise).
+
+    Merge keys (``<<: *defaults``, ``<<: [*a, *b]``) work as YAML specifies: the mapping's own
+    keys override the merged ones (PyYAML's ``flatten_mapping``), so only the keys written in
+    the mapping itself are checked for duplicates (and ``<<`` itself, once per mapping).
+    """
 
     cls = None
+    MERGE_TAG = "tag:yaml.org,2002:merge"
 
     @classmethod
     def get(cls):  # noqa: ANN206
@@ -174,7 +331,14 @@ class _UniqueKeyLoader:
 
             def construct_mapping(loader, node, deep=False):  # noqa: ANN001, ANN202
                 seen: dict[Any, Any] = {}
+                merges = [k for k, _ in node.value if k.tag == cls.MERGE_TAG]
+                if len(merges) > 1:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key '<<' (first on line {merges[0].start_mark.line + 1}; "
+                                    "merge several mappings with <<: [*a, *b])", merges[1].start_mark)
                 for key_node, _ in node.value:
+                    if key_node.tag == cls.MERGE_TAG:
+                        continue  # merged by flatten_mapping below; the keys here override it
                     key = loader.construct_object(key_node, deep=deep)
                     try:
                         hash(key)
@@ -208,6 +372,43 @@ def _yaml(text: bytes, file: str) -> Any:
         raise LayerError(file, "", f"malformed YAML: {e}") from None
     except (RecursionError, MemoryError):
         raise LayerError(file, "", "malformed YAML: nested too deeply or too large") from None
+
+
+FLOAT_MAX_INT_BITS = 1024  # a float64 ends at 2**1024 ...
+FLOAT_MAX_FRAC_BITS = 1074  # ... and its smallest number is 2**-1074
+LSB_UNITS_MAX_BITS = 400  # a type's LSB in LSBs of out_t: see lsb_units_problem
+
+
+def float_range_problem(fmt: Format) -> str | None:
+    """Why a layer cannot use ``fmt`` (None: it can): the reference, the summaries and the
+    report compute in float64, so every type's values and LSB must be float64 numbers."""
+    if fmt.int_bits > FLOAT_MAX_INT_BITS:
+        return (f"{fmt.int_bits} integer bits: its values reach 2**{fmt.int_bits}, beyond a "
+                f"float64 (up to 2**{FLOAT_MAX_INT_BITS}), in which hls-sim computes the "
+                f"reference and the report; use at most {FLOAT_MAX_INT_BITS} integer bits")
+    if fmt.frac_bits > FLOAT_MAX_FRAC_BITS:
+        return (f"{fmt.frac_bits} fraction bits: its LSB 2**-{fmt.frac_bits} is below the "
+                f"smallest float64 (2**-{FLOAT_MAX_FRAC_BITS}), in which hls-sim computes the "
+                f"reference and the report; use at most {FLOAT_MAX_FRAC_BITS} fraction bits")
+    return None
+
+
+def lsb_units_problem(config: KernelConfig) -> str | None:
+    """Why a layer cannot use these types together (None: it can): the reference and the
+    report count in LSBs of out_t, in float64, so no type's LSB may be too far from out_t's:
+    at most 2**400 of them (raws of up to 64 bits then stay below 2**464, whose squares, summed,
+    are float64 numbers) and at least the smallest float64."""
+    out = config.out_t
+    fo = out.frac_bits
+    for n in TYPE_NAMES:
+        t = getattr(config, n)
+        shift = fo - t.frac_bits  # t's LSB is 2**shift LSBs of out_t
+        if shift > LSB_UNITS_MAX_BITS or -shift > FLOAT_MAX_FRAC_BITS:
+            return (f"the LSB of {n} {t} is 2**{shift} LSBs of out_t {out}, the unit in which "
+                    "the reference and the report compute (and square) errors in float64; "
+                    f"keep it within 2**-{FLOAT_MAX_FRAC_BITS} .. 2**{LSB_UNITS_MAX_BITS} (the "
+                    "two types' fraction bits closer together)")
+    return None
 
 
 def _typename(x: Any) -> str:
@@ -314,7 +515,7 @@ class _Parser:
         return Layer(self.file, kernel, config, bottom, weight, bias, factor, top, name,
                      description, sources,
                      tuple(k for k in ("top", "name", "description", "float") if k in data),
-                     float_model, geom)
+                     float_model, geom, getattr(self, "factor_requested", None))
 
     def geometry(self, kind: Kind, data: dict, config: KernelConfig) -> Geometry:
         """The kind's parameters from the file's top-level keys; the input's channels and
@@ -328,17 +529,26 @@ class _Parser:
         dims = ("in_channels", "height", "width")
         if all(d in kind.param_names for d in dims) and isinstance(data.get("input"), dict) \
                 and "file" in data["input"]:
-            arr, src = self.load(data["input"], "input")
-            if arr.ndim != 3:
-                raise self.err("input", f"{src} has shape {_dims(tuple(arr.shape))}; expected a "
-                                        "feature map [C][H][W]")
-            for d, n in zip(dims, arr.shape):
+
+            def feature_map(shape: tuple[int, ...], dtype: np.dtype, src: str) -> None:
+                if len(shape) != 3:
+                    raise self.err("input", f"{src} has shape {_dims(shape)}; expected a "
+                                            "feature map [C][H][W]")
+
+            # only the header: the data is read (and its shape checked again) by self.array
+            shape, src = self.load(data["input"], "input", feature_map, header_only=True)
+            for d, n in zip(dims, shape):
                 if d in params and params[d] != n:
                     raise self.err(d, f"{params[d]!r}, but the input {src} has shape "
-                                      f"{_dims(tuple(arr.shape))}")
+                                      f"{_dims(shape)}")
                 params.setdefault(d, int(n))
         try:
-            return kind.geometry(params)
+            geom = kind.geometry(params)
+            if "activation" in geom.params:
+                from hls_sim.kernels.conv2d import clip_raw
+
+                clip_raw(config.out_t, geom)
+            return geom
         except ValueError as e:
             fld, _, reason = str(e).partition(": ")
             raise self.err(fld, reason) from None
@@ -367,6 +577,9 @@ class _Parser:
         fmts: dict[str, Any] = {}
         for n, v in types.items():
             fmts[n] = self.spelling(v, f"types.{n}")
+            problem = float_range_problem(fmts[n])
+            if problem:
+                raise self.err(f"types.{n}", f"{v!r}: {problem}")
         switches: dict[str, bool] = {}
         for n in ("relu_clip", "per_channel_factor"):
             if n in data:
@@ -379,6 +592,12 @@ class _Parser:
                     raise self.err(n, f"expected true or false (or 1 or 0), got {_typename(v)}")
         try:
             config = KernelConfig(**fmts, **switches)
+        except ValueError as e:
+            raise self.err("types", str(e)) from None
+        problem = lsb_units_problem(config)
+        if problem:
+            raise self.err("types", problem)
+        try:
             config.plan()
         except ValueError as e:
             raise self.err("types", str(e)) from None
@@ -401,6 +620,7 @@ class _Parser:
                channels: int = CHANNELS) -> tuple[np.ndarray, str, bool]:
         """The factor's raw integers, a description, and whether it is per channel."""
         self.channels = channels
+        self.factor_requested = None  # the values asked for, when the file gives numbers
         fmt = c.factor_t
         explicit = "per_channel_factor" in data
         if isinstance(node, dict):
@@ -418,9 +638,11 @@ class _Parser:
             if len(values) != channels:
                 raise self.err("factor", f"a per-channel factor needs {channels} numbers, got {len(values)}")
             raw, src = self.quantize(values, fmt, "factor")
+            self.factor_requested = np.array(values, dtype=np.float64)
         else:
             raw, src = self.quantize([self.number(node, "factor")], fmt, "factor")
             raw = raw.reshape(())
+            self.factor_requested = np.array(self.number(node, "factor"), dtype=np.float64)
         per_channel = raw.ndim == 1
         if explicit and per_channel != c.per_channel_factor:
             if c.per_channel_factor:
@@ -524,14 +746,14 @@ class _Parser:
         self.check_keys(node, ("file", "key"), fld)
         if "file" not in node:
             raise self.err(fld, "expected {file: x.npy} or {file: x.npz, key: name}")
-        arr, src = self.load(node, fld)
-        if arr.dtype.kind not in "fiu" or arr.dtype.itemsize > 8:
-            raise self.err(fld, f"{src} holds {arr.dtype} data; expected real numbers (floats)")
+
+        def check(shape: tuple[int, ...], dtype: np.dtype, src: str) -> None:
+            if dtype.kind not in "fiu" or dtype.itemsize > 8:
+                raise self.err(fld, f"{src} holds {dtype} data; expected real numbers (floats)")
+            self.check_shape(shape, shapes, fld, src)
+
+        arr, src = self.load(node, fld, check)  # the data is read only after check passed
         shape = tuple(arr.shape)
-        if shape not in shapes:
-            want = " or ".join(_dims(s) + (" (the tile; padded here with a zero halo)"
-                                           if kind == "tile" else "") for s, kind in shapes.items())
-            raise self.err(fld, f"{src} has shape {_dims(shape)}; expected {want}")
         a = np.asarray(arr, dtype=np.float64)
         bad = ~np.isfinite(a)
         if bad.any():
@@ -560,16 +782,16 @@ class _Parser:
             return self.generated(node["generate"], f"{fld}.generate", fmt, shape, buffer)
         if "file" not in node:
             raise self.err(fld, f"expected {forms}")
-        arr, src = self.load(node, fld)
-        if arr.dtype.kind not in "iu":
-            what = "floats" if arr.dtype.kind == "f" else f"{arr.dtype} data"
-            raise self.err(fld, f"{src} holds {what}; expected the raw integers of {fmt} "
-                                f"(e.g. {fmt}.quantize(values).raw, saved as an integer array)")
+
+        def check(shape: tuple[int, ...], dtype: np.dtype, src: str) -> None:
+            if dtype.kind not in "iu":
+                what = "floats" if dtype.kind == "f" else f"{dtype} data"
+                raise self.err(fld, f"{src} holds {what}; expected the raw integers of {fmt} "
+                                    f"(e.g. {fmt}.quantize(values).raw, saved as an integer array)")
+            self.check_shape(shape, shapes, fld, src)
+
+        arr, src = self.load(node, fld, check)  # the data is read only after check passed
         shape = tuple(arr.shape)
-        if shape not in shapes:
-            want = " or ".join(_dims(s) + (" (the tile; padded here with a zero halo)"
-                                           if kind == "tile" else "") for s, kind in shapes.items())
-            raise self.err(fld, f"{src} has shape {_dims(shape)}; expected {want}")
         raw = self.checked(arr, fld, fmt)
         if shapes[shape] == "tile":
             padded = _zeros(fmt, BUFFER)
@@ -577,7 +799,20 @@ class _Parser:
             return padded, f"{src} (tile {_dims(shape)}, padded with a zero halo)"
         return raw, src
 
-    def load(self, node: dict, fld: str) -> tuple[np.ndarray, str]:
+    def check_shape(self, shape: tuple[int, ...], shapes: dict[tuple[int, ...], str | None],
+                    fld: str, src: str) -> None:
+        if shape not in shapes:
+            want = " or ".join(_dims(s) + (" (the tile; padded here with a zero halo)"
+                                           if kind == "tile" else "") for s, kind in shapes.items())
+            raise self.err(fld, f"{src} has shape {_dims(shape)}; expected {want}")
+
+    def load(self, node: dict, fld: str, check: Any = None,
+             header_only: bool = False) -> tuple[Any, str]:
+        """The array of ``{file: ..}`` / ``{file: .., key: ..}`` and its description.
+
+        ``check(shape, dtype, src)`` sees the array's header before any of its data is read
+        (it raises to refuse); ``header_only``: return the shape, read no data.
+        """
         name = node["file"]
         if not isinstance(name, str) or not name:
             raise self.err(f"{fld}.file", f"expected a file name, got {_typename(name)}")
@@ -593,26 +828,33 @@ class _Parser:
                                          f"{name!r} is a .npy file")
         if key is not None and not isinstance(key, str):
             raise self.err(f"{fld}.key", f"expected an array name, got {_typename(key)}")
-        if not path.is_file():
-            why = "is not a file" if path.exists() else "not found"
-            raise self.err(fld, f"file {name!r} {why} (looked in {path.absolute().parent})")
+        where = f"(looked in {path.absolute().parent})"
+
+        def src_of(k: str | None) -> str:
+            return f"file {name!r}" if k is None else f"file {name!r}, key {k!r}"
+
+        def on_header(shape: tuple[int, ...], dtype: np.dtype, k: str | None) -> None:
+            if check is not None:
+                check(shape, dtype, src_of(k))
+
         try:
-            if suffix == ".npy":
-                return np.load(path, allow_pickle=False), f"file {name!r}"
-            with np.load(path, allow_pickle=False) as z:
-                keys = list(z.files)
-                if key is None:
-                    if len(keys) != 1:
-                        raise self.err(fld, f"file {name!r} holds {len(keys)} arrays "
-                                            f"({', '.join(keys) or 'none'}); say which with key:")
-                    key = keys[0]
-                elif key not in keys:
-                    raise self.err(f"{fld}.key", f"file {name!r} has no array {key!r} "
-                                                 f"(it has: {', '.join(keys) or 'none'})")
-                return z[key], f"file {name!r}, key {key!r}"
+            arr, key = read_array(path, key, on_header, header_only=header_only)
+            return arr, src_of(key)
         except LayerError:
             raise
-        except Exception as e:  # noqa: BLE001 - numpy's readers raise many kinds; report in one line
+        except FileNotFoundError:
+            raise self.err(fld, f"file {name!r} not found {where}") from None
+        except NotRegularError as e:
+            raise self.err(fld, f"file {name!r} {e.what}, not a .npy/.npz file {where}") from None
+        except ArrayFileError as e:
+            if e.about == "choose":
+                raise self.err(fld, f"file {name!r} {e.reason}; say which with key:") from None
+            if e.about == "key":
+                raise self.err(f"{fld}.key", f"file {name!r} {e.reason}") from None
+            raise self.err(fld, f"cannot read file {name!r}: {e.reason}") from None
+        except OSError as e:
+            raise self.err(fld, f"cannot read file {name!r}: {e.strerror or e}") from None
+        except Exception as e:  # noqa: BLE001 - zip and zlib raise many kinds; report in one line
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise self.err(fld, f"cannot read file {name!r}: {reason}") from None
 

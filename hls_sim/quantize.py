@@ -183,6 +183,15 @@ def quantize_layer(weight: np.ndarray, bias: np.ndarray | None, calibration: np.
     if wide:
         raise QuantizeError(f"type {wide[0]}: {getattr(c, wide[0])} is wider than 64 bits; quantize "
                             "writes int64 .npy files")
+    from hls_sim.layer import float_range_problem, lsb_units_problem
+
+    for n in TYPE_NAMES:  # the layer file it writes must load
+        problem = float_range_problem(getattr(c, n))
+        if problem:
+            raise QuantizeError(f"type {n}: {getattr(c, n)}: {problem}")
+    problem = lsb_units_problem(c)
+    if problem:
+        raise QuantizeError(f"type: {problem}")
     notes: list[str] = []
 
     # weights: symmetric, per tensor or per output channel
@@ -286,29 +295,34 @@ def _dims(shape: tuple[int, ...]) -> str:
 # ---- reading inputs ----------------------------------------------------------------------------
 def load_float(path: str | Path, what: str) -> np.ndarray:
     """A float array from a ``.npy`` file or a ``.npz`` holding one array (one-line errors)."""
+    from hls_sim.layer import ArrayFileError, NotRegularError, read_array
+
     p = Path(path)
     if p.suffix.lower() not in (".npy", ".npz"):
         raise QuantizeError(f"{path}: {what}: expected a .npy or .npz file")
-    if not p.is_file():
-        why = "is not a file" if p.exists() else "not found"
-        raise QuantizeError(f"{path}: {what}: file {why} (looked in {p.absolute().parent})")
+
+    def real(shape: tuple[int, ...], dtype: np.dtype, key: str | None) -> None:
+        if dtype.kind not in "fiu":  # refused from the header, before any data is read
+            raise QuantizeError(f"{path}: {what}: holds {dtype} data; expected real numbers")
+
     try:
-        if p.suffix.lower() == ".npy":
-            arr = np.load(p, allow_pickle=False)
-        else:
-            with np.load(p, allow_pickle=False) as z:
-                if len(z.files) != 1:
-                    raise QuantizeError(f"{path}: {what}: holds {len(z.files)} arrays "
-                                        f"({', '.join(z.files) or 'none'}); give a .npy or a .npz "
-                                        "with one array")
-                arr = z[z.files[0]]
+        arr, _ = read_array(p, None, real)
     except QuantizeError:
         raise
-    except Exception as e:  # noqa: BLE001 - numpy's readers raise many kinds; one line
+    except FileNotFoundError:
+        raise QuantizeError(f"{path}: {what}: file not found (looked in {p.absolute().parent})") from None
+    except NotRegularError as e:
+        raise QuantizeError(f"{path}: {what}: {e.what}, not a .npy/.npz file") from None
+    except ArrayFileError as e:
+        if e.about == "choose":
+            raise QuantizeError(f"{path}: {what}: {e.reason}; give a .npy or a .npz with one "
+                                "array") from None
+        raise QuantizeError(f"{path}: {what}: cannot read: {e.reason}") from None
+    except OSError as e:
+        raise QuantizeError(f"{path}: {what}: cannot read: {e.strerror or e}") from None
+    except Exception as e:  # noqa: BLE001 - zip and zlib raise many kinds; one line
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise QuantizeError(f"{path}: {what}: cannot read: {reason}") from None
-    if arr.dtype.kind not in "fiu":
-        raise QuantizeError(f"{path}: {what}: holds {arr.dtype} data; expected real numbers")
     try:
         return _finite(arr, what)
     except QuantizeError as e:

@@ -107,10 +107,15 @@ def reference(kind: Kind, geom: Geometry, config: KernelConfig, bottom: np.ndarr
     b = _to_float(np.asarray(bias)).reshape(n, 1, 1)
     scale = fo - c.in_t.frac_bits - c.weight_t.frac_bits - c.factor_t.frac_bits
     y = np.ldexp(s * f, scale) + np.ldexp(b, fo - c.bias_t.frac_bits)
-    if geom.get("activation", "relu") == "relu":
+    act = geom.get("activation", "relu")
+    if act == "relu":
         y = np.maximum(y, 0.0)
         if c.relu_clip:
             y = np.minimum(y, float(c.out_t.max_raw))
+    elif act == "clip":
+        from hls_sim.kernels.conv2d import clip_raw
+
+        y = np.minimum(np.maximum(y, 0.0), float(clip_raw(c.out_t, geom)))
     return y
 
 

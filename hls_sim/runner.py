@@ -11,6 +11,7 @@ The library behind ``hls-sim run``::
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from hls_sim.kernels import KernelResult
 from hls_sim.kernels.hls_config import TYPE_NAMES
 from hls_sim.layer import Layer
 from hls_sim.reference import Comparison, compare_layer
+from hls_sim.types import Format
+from hls_sim.types.format import MAX_WIDTH
 
 # what -o DIR writes; top_initial.npy only when the layer file gave an initial top
 OUTPUT_FILES = ("top.npy", "input.npy", "weight.npy", "bias.npy", "factor.npy", "layer.yaml")
@@ -43,6 +46,7 @@ class LayerRun:
     first_seconds: float  # the first call in this process (includes loading the compiled code)
     seconds: float  # the best of the repeated calls (int64 path), else the first call's time
     total_seconds: float  # run_layer's wall time: kernel calls and reference
+    warnings: list[str] = dataclasses.field(default_factory=list)  # one line each
 
 
 def run_layer(layer: Layer, repeat: bool = True) -> LayerRun:
@@ -63,7 +67,108 @@ def run_layer(layer: Layer, repeat: bool = True) -> LayerRun:
             t = layer.run().seconds
             steady, spent, calls = min(steady, t), spent + t, calls + 1
     comparison = compare_layer(layer, result.top.raw)
-    return LayerRun(layer, result, comparison, first, steady, time.perf_counter() - start)
+    loss = factor_precision(layer)
+    return LayerRun(layer, result, comparison, first, steady, time.perf_counter() - start,
+                    [loss.message()] if loss is not None else [])
+
+
+# ---- a factor that factor_t cannot hold --------------------------------------------------------
+FACTOR_REL_TOL = 1 / 16  # a rounded factor may be off by this much, relative
+FACTOR_MIN_BITS = 4  # and must keep this many significant bits (the bit length of |raw|)
+
+
+@dataclass
+class FactorPrecision:
+    """A factor that loses all or most of its precision in factor_t (one value, or one per
+    output channel): rounded to 0, or to fewer than ``FACTOR_MIN_BITS`` significant bits, or
+    off by more than ``FACTOR_REL_TOL`` of the requested value."""
+
+    fmt: Format
+    requested: np.ndarray  # [n] float64: what the layer file asked for (n = 1 or C_OUT)
+    got: np.ndarray  # [n] float64: the factor_t values
+    bits: np.ndarray  # [n] significant bits kept
+    rel_error: np.ndarray  # [n] (got - requested) / |requested| (0 where exact)
+    lost: np.ndarray  # [n] bool: the values that lose their precision
+    suggestion: Format | None  # the narrowest factor_t that keeps every value; None: none <= 1024 bits
+    suggested: np.ndarray | None  # [n] the values in that type
+
+    @property
+    def zero(self) -> np.ndarray:
+        return self.lost & (self.got == 0)
+
+    def message(self) -> str:
+        """One line: what is lost and the factor_t that keeps it."""
+        n, lost = self.requested.size, np.flatnonzero(self.lost)
+
+        def what(i: int) -> str:
+            v, g = float(self.requested[i]), float(self.got[i])
+            if g == 0:
+                return f"{v!r} rounds to 0"
+            return (f"{v!r} rounds to {g!r} ({int(self.bits[i])} significant bit"
+                    f"{'s' if self.bits[i] != 1 else ''}, {self.rel_error[i]:+.1%})")
+
+        if n == 1:
+            head = (f"factor {what(0)} in factor_t {self.fmt}: it loses "
+                    + ("all its precision and every output is relu(bias)" if self.zero[0]
+                       else "most of its precision"))
+            keep = "keeps it"
+        else:
+            shown = ", ".join(f"channel {i}: {what(i)}" for i in lost[:3])
+            more = f", and {lost.size - 3} more" if lost.size > 3 else ""
+            zeros = int(self.zero.sum())
+            head = (f"{lost.size} of {n} channels' factors lose all or most of their precision "
+                    f"in factor_t {self.fmt} ({shown}{more})"
+                    + (f"; {zeros} channel{'s' if zeros != 1 else ''} output relu(bias)" if zeros else ""))
+            keep = "keeps every channel"
+        if self.suggestion is None:
+            return head + f"; no factor_t of up to {MAX_WIDTH} bits with {self.fmt.int_bits} integer bits holds it"
+        shown_s = f" ({float(self.suggested[0]):.6g})" if n == 1 else ""
+        return head + f"; use factor_t {self.suggestion}, which {keep} within 1/16{shown_s}"
+
+
+def _factor_check(values: np.ndarray, fmt: Format):  # noqa: ANN202 - a tuple of arrays
+    """(got, bits, relative error, lost) of ``values`` quantized to ``fmt``."""
+    q = fmt.quantize(values)
+    raw = [int(r) for r in np.asarray(q.raw).reshape(-1)]
+    got = np.asarray(q.to_float(), dtype=np.float64).reshape(-1)
+    bits = np.array([abs(r).bit_length() for r in raw])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(values != 0, (got - values) / np.abs(values), np.where(got == 0, 0.0, np.inf))
+    rounded = np.asarray(q.rounded).reshape(-1) | np.asarray(q.overflowed).reshape(-1)
+    lost = rounded & ((got == 0) | (bits < FACTOR_MIN_BITS) | (np.abs(rel) > FACTOR_REL_TOL))
+    return got, bits, rel, lost
+
+
+def _with_frac_bits(fmt: Format, frac: int) -> Format:
+    """``fmt`` with ``frac`` fraction bits: the same integer bits and modes (an ap_int becomes
+    the ap_fixed with its integer bits)."""
+    if fmt.kind == "int":
+        return Format("fixed", fmt.int_bits + frac, fmt.int_bits, fmt.signed)
+    return dataclasses.replace(fmt, width=fmt.int_bits + frac)
+
+
+def factor_precision(layer: Layer) -> FactorPrecision | None:
+    """The factor's loss of precision in factor_t, or None when every value keeps it (or the
+    file gave raw integers, so nothing was rounded). Compares the values the layer file
+    asked for (``layer.factor_requested``) with the factor_t values."""
+    req = layer.factor_requested
+    if req is None or layer.factor is None:
+        return None
+    fmt = layer.config.factor_t
+    values = np.asarray(req, dtype=np.float64).reshape(-1)
+    got, bits, rel, lost = _factor_check(values, fmt)
+    if not lost.any():
+        return None
+    suggestion = suggested = None
+    for frac in range(fmt.frac_bits + 1, MAX_WIDTH - fmt.int_bits + 1):
+        if fmt.int_bits + frac < 1:
+            continue
+        cand = _with_frac_bits(fmt, frac)
+        g, _, _, bad = _factor_check(values, cand)
+        if not bad.any():
+            suggestion, suggested = cand, g
+            break
+    return FactorPrecision(fmt, values, got, bits, rel, lost, suggestion, suggested)
 
 
 # ---- the summary -----------------------------------------------------------------------------
@@ -127,7 +232,9 @@ def summary(run: LayerRun) -> str:
     if kind.epilogue:
         lines.append(f"datapath  {n} outputs: overflow acc {t['acc_overflow']}, qd {t['qd_overflow']}, "
                      f"sum {t['sum_overflow']}, out {t['out_overflow']}; qd rounded {t['qd_rounded']}")
-        lines.append(f"          relu clipped at 0: {t['clip_low']}, at the top of out_t: {t['clip_high']}")
+        top = (f"at clip_at {geom['clip_at']!r}" if geom.get("activation") == "clip"
+               else "at the top of out_t")
+        lines.append(f"          relu clipped at 0: {t['clip_low']}, {top}: {t['clip_high']}")
     else:
         lines.append(f"datapath  {n} outputs: out_t overflow {t['out_overflow']}")
     out = res.top.raw[geom.region]
@@ -143,6 +250,7 @@ def summary(run: LayerRun) -> str:
                  f"mean {cmp.mean_error:+.4g} LSB, rms {cmp.rms_error:.4g} LSB")
     lines.append(f"          {cmp.n_differ} of {n} outputs differ from the correctly rounded "
                  "float reference (by more than 0.5 LSB)")
+    lines += [f"warning   {w}" for w in run.warnings]
     return "\n".join(lines)
 
 
@@ -214,7 +322,7 @@ def write_outputs(run: LayerRun, out_dir: str | Path, force: bool = False) -> li
     plus ``layer.yaml`` replaying the run from them. Returns the paths written.
 
     Nothing is overwritten unless ``force``; every target is checked before the first is
-    written, and each file is written to a temporary name and renamed into place.
+    written; the files are written all or nothing (``hls_sim.files.write_files``).
     """
     ly = run.layer
     names = output_names(ly)

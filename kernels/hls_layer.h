@@ -28,6 +28,7 @@
 // CFG::ACTIVATION: the last step of the epilogue.
 #define HLS_SIM_ACT_RELU 0  // relu, clipped at max(out_t) when CFG::RELU_CLIP
 #define HLS_SIM_ACT_NONE 1  // plain out_t(x)
+#define HLS_SIM_ACT_CLIP 2  // relu6-style: 0 below 0, the value whose raw is CFG::CLIP_RAW above it
 
 // CFG::MODE of upsample.
 #define HLS_SIM_UP_NEAREST 0  // each pixel repeated F x F times
@@ -116,6 +117,21 @@ template <class CFG>
 struct hls_sim_activation<CFG, HLS_SIM_ACT_NONE> {
     static typename CFG::out_t apply(typename CFG::sum_t x) {
         typedef typename CFG::out_t out_t;
+        return out_t(x);
+    }
+};
+
+// clip (relu6-style): 0 for x < 0, the clip value above it, else out_t(x). The clip value is
+// the out_t whose stored integer is CFG::CLIP_RAW (e.g. 6.0 in ap_ufixed<8,3> is raw 192); the
+// comparison is relu's, `x > top`, with that value as top.
+template <class CFG>
+struct hls_sim_activation<CFG, HLS_SIM_ACT_CLIP> {
+    static typename CFG::out_t apply(typename CFG::sum_t x) {
+        typedef typename CFG::out_t out_t;
+        if (x < 0) return out_t(0);
+        out_t top;
+        top.range(out_t::width - 1, 0) = (long long)CFG::CLIP_RAW;
+        if (x > top) return top;
         return out_t(x);
     }
 };

@@ -32,7 +32,8 @@
 // Exit status: 0 every element of every vector matches bit for bit (PASS); 1 at least one
 // mismatch (FAIL, the first mismatches listed with their indices, expected and actual values);
 // 2 the golden set cannot be used (a file missing or of the wrong size, a value that does not
-// fit, an index for another kernel, configuration or tensor sizes).
+// fit, an index for another kernel, configuration or tensor sizes, or an index whose vector
+// count N disagrees with the files: input_N.bin exists).
 #include <stdint.h>
 
 #include <cstdio>
@@ -250,6 +251,15 @@ int main(int argc, char** argv) {
     if (config != HLS_SIM_GOLDEN_CONFIG_ID)
         return fail("the golden set has configuration " + config + ", this testbench was built "
                     "for " + HLS_SIM_GOLDEN_CONFIG_ID + " (rebuild it with the set's headers)");
+    // The index's vector count, checked against the files: a set of N vectors has no
+    // input_N.bin (an index edited to a smaller count would silently skip vectors).
+    if (FILE* extra = std::fopen(path_of(numbered("input", int(vectors))).c_str(), "rb")) {
+        std::fclose(extra);
+        return fail("the index (hls_sim_golden.txt) gives " + std::to_string(vectors) +
+                    " vector(s), but " + path_of(numbered("input", int(vectors))) +
+                    " exists: the index does not match the set's files (check the set with "
+                    "hls-sim verify, or write it again)");
+    }
     bool ok = check_count(index, "input", kIn, err) && check_count(index, "output", kBuf, err);
 #define GTB_CHECK(name, T, n) ok = ok && check_count(index, #name, n, err);
     GTB_FIXED_TENSORS(GTB_CHECK)

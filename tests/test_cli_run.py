@@ -173,3 +173,48 @@ def test_the_installed_command(tmp_path):
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith(f"hls-sim: error: {tmp_path / 'bad.yaml'}: line 2, column ")
+
+
+# ---- issue 13 ---------------------------------------------------------------------------------------
+def test_a_type_beyond_float64_is_refused_before_the_run(tmp_path):
+    """out_t ap_ufixed<8,1100> ran the kernel for seconds, then failed on its LSB (item 5)."""
+    import time
+
+    p = tmp_path / "l.yaml"
+    p.write_text(BASE + "types: {out_t: 'ap_ufixed<8,1100>'}\n")
+    t0 = time.perf_counter()
+    assert_user_error(run(str(p), "-o", str(tmp_path / "out")),
+                      f"{p}: types.out_t: 'ap_ufixed<8,1100>': 1100 integer bits")
+    assert time.perf_counter() - t0 < 5 and not (tmp_path / "out").exists()
+
+
+def test_layer_paths_that_are_not_files(tmp_path):
+    """/dev/zero (was a MemoryError) and a FIFO (blocked for ever) are refused (item 5)."""
+    assert_user_error(run("/dev/zero"), "hls-sim: error: /dev/zero: is a device, not a layer file")
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    exe = Path(sys.executable).parent / "hls-sim"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hls_sim.cli"]
+    r = subprocess.run(cmd + ["run", str(fifo)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == f"hls-sim: error: {fifo}: is a FIFO (named pipe), not a layer file\n"
+
+
+def test_a_full_disk_is_named_not_numpy_short_write(tmp_path):
+    """A file size limit cuts the write of top.npy short, as a full disk does: numpy's own
+    writer said "35904 requested and 18734 written"; the OS error is named (item 10)."""
+    out = tmp_path / "out"
+    code = ("import resource, signal, sys\n"
+            "from hls_sim.cli import main\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (150000, 150000))\n"
+            f"sys.argv = ['hls-sim', 'run', {str(WEIGHTS / 'conv1x1.yaml')!r}, '-o', {str(out)!r}]\n"
+            "main()\n")
+    warm = subprocess.run([sys.executable, "-m", "hls_sim.cli", "run", str(WEIGHTS / "conv1x1.yaml")],
+                          capture_output=True, text=True, timeout=300)  # numba's cache, unlimited
+    assert warm.returncode == 0, warm.stderr
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and "File too large" in err[0] and "requested" not in err[0], r.stderr
+    assert not out.exists() or not [p for p in out.iterdir() if p.name.endswith(".npy")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -191,6 +192,11 @@ def test_many_mismatches_are_counted_and_the_first_listed(seed_set, tmp_path):
     (lambda d: (d / "hls_sim_golden.txt").write_text(
         (d / "hls_sim_golden.txt").read_text().replace("kernel conv1x1", "kernel dw_conv3x3")),
      ["the golden set is for kernel dw_conv3x3"]),
+    # an index edited to fewer vectors than the set has (would skip vector 2 and PASS)
+    (lambda d: (d / "hls_sim_golden.txt").write_text(
+        (d / "hls_sim_golden.txt").read_text().replace("vectors 3", "vectors 2")),
+     ["the index (hls_sim_golden.txt) gives 2 vector(s), but ", "input_2.bin exists: the index "
+      "does not match the set's files"]),
 ])
 def test_an_unusable_set_is_an_error_not_a_pass(seed_set, tmp_path, damage, fragments):
     src, exe = seed_set
@@ -262,6 +268,13 @@ def test_paths_with_spaces_and_shell_syntax(toolchain, tmp_path, monkeypatch):
     assert "PASS" in r.stdout
     (kept,) = builds.iterdir()
     assert (kept / "golden_tb").is_file()
+    assert not list(tmp_path.rglob("PWNED*"))
+    # the rerun command it prints is shell-quoted: pasted into a shell, it reruns the testbench
+    (line,) = [ln for ln in r.stdout.splitlines() if ln.startswith("kept      ")]
+    command = line.split("rerun: ", 1)[1][:-1]
+    assert shlex.split(command) == [str(kept / "golden_tb"), str(kept / "golden")]
+    rerun = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0 and "golden_tb: PASS" in rerun.stdout, rerun.stdout + rerun.stderr
     assert not list(tmp_path.rglob("PWNED*"))
 
 

@@ -384,3 +384,102 @@ def test_a_header_that_is_not_of_a_generated_form_is_refused(tmp_path, monkeypat
     with pytest.raises(GoldenError, match="not of a generated form"):
         write_golden(ly, tmp_path / "g")
     assert not (tmp_path / "g").exists() and leftovers(tmp_path) == []
+
+
+# ---- hls-sim verify -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def golden_set(tmp_path_factory) -> Path:
+    """A golden set of 2 vectors (written once; each test damages a copy)."""
+    d = tmp_path_factory.mktemp("verify") / "golden"
+    write_golden(load_layer(WEIGHTS / "conv1x1.yaml"), d, count=2)
+    return d
+
+
+def verify_cli(*args: str):
+    return CliRunner().invoke(main, ["verify", *args])
+
+
+def test_verify_an_intact_set(golden_set):
+    r = verify_cli(str(golden_set))
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"verify    {golden_set}  (conv1x1; 2 vectors, config ")
+    assert lines[1].startswith("checked   22 files against the sha256 in manifest.json; 9 tensors")
+    assert lines[-1].startswith("OK        the golden set is intact")
+    assert "BAD" not in r.stdout
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def _manifest_edit(d: Path, fn) -> None:  # noqa: ANN001
+    m = json.loads((d / "manifest.json").read_text())
+    fn(m)
+    (d / "manifest.json").write_text(json.dumps(m))
+
+
+@pytest.mark.parametrize("damage,bad", [
+    (lambda d: (d / "expected_1.bin").write_bytes(b"\1" + (d / "expected_1.bin").read_bytes()[1:]),
+     ["expected_1.bin: sha256 differs from manifest.json's"]),
+    (lambda d: (d / "bias.dat").unlink(), ["bias.dat: missing (manifest.json lists it)"]),
+    # the tampered vector count: index and manifest disagree, and a file is left over
+    (lambda d: _edit(d / "hls_sim_golden.txt", "vectors 2", "vectors 1"),
+     ["hls_sim_golden.txt: sha256 differs", "hls_sim_golden.txt: vectors 1, but manifest.json lists vectors 2"]),
+    (lambda d: _edit(d / "hls_sim_golden.txt", "elements_bias 16", "elements_bias 15"),
+     ["hls_sim_golden.txt: elements_bias 15, but manifest.json's tensor bias has elements 16"]),
+    # a manifest edited consistently with the files' hashes still has to agree with itself
+    (lambda d: _manifest_edit(d, lambda m: m["tensors"]["bias"].update(elements=17)),
+     ["manifest.json: tensor bias: elements 17, but its shape [16] holds 16"]),
+    (lambda d: _manifest_edit(d, lambda m: m["tensors"]["weight"].update(shape=[16, 8], elements=128)),
+     ["weight.bin: 2048 bytes; 128 elements of 8 bytes are 1024",
+      "weight.dat: 256 lines; the tensor has 128 elements (one per line)",
+      "hls_sim_golden.txt: elements_weight 256, but manifest.json's tensor weight has elements 128"]),
+    (lambda d: _manifest_edit(d, lambda m: m["vectors"]["list"].reverse()),
+     ["manifest.json: vectors.list[0] has index 1, expected 0"]),
+    (lambda d: _manifest_edit(d, lambda m: (m["vectors"].update(count=1), m["vectors"]["list"].pop())),
+     ["hls_sim_golden.txt: vectors 2, but manifest.json lists vectors 1",
+      "manifest.json: tensor expected_1 is of vector 1, beyond the 1 vector(s)"]),
+    (lambda d: (d / "input_2.bin").write_bytes((d / "input_1.bin").read_bytes()),
+     ["input_2.bin: not listed in manifest.json"]),
+    (lambda d: _edit(d / "hls_sim_layer.h", "ap_int<32>", "ap_int<33>"),
+     ["hls_sim_layer.h: sha256 differs", "hls_sim_layer.h: its configuration id is "]),
+])
+def test_verify_names_every_bad_file(golden_set, tmp_path, damage, bad):
+    d = tmp_path / "g"
+    shutil.copytree(golden_set, d)
+    damage(d)
+    r = verify_cli(str(d))
+    assert r.exit_code == 1, r.output
+    for b in bad:
+        assert f"\nBAD       {b}" in r.stdout, r.stdout
+    n = r.stdout.count("\nBAD       ")
+    assert r.stdout.rstrip().splitlines()[-1].startswith(f"FAIL      {n} problem")
+    assert "OK " not in r.stdout
+
+
+def test_verify_an_unusable_folder_is_one_line_exit_2(golden_set, tmp_path):
+    assert_user_error(verify_cli(str(tmp_path / "none")), f"{tmp_path / 'none'}: not found")
+    (tmp_path / "f").write_text("x")
+    assert_user_error(verify_cli(str(tmp_path / "f")), "not a folder")
+    assert_user_error(verify_cli(str(tmp_path)), "manifest.json: not found; not a golden set")
+    d = tmp_path / "g"
+    shutil.copytree(golden_set, d)
+    (d / "manifest.json").write_text("{not json")
+    assert_user_error(verify_cli(str(d)), "manifest.json: cannot read")
+    (d / "manifest.json").write_text('{"format": "something else"}')
+    assert_user_error(verify_cli(str(d)), 'not a golden set manifest (no "format": "hls-sim-golden")')
+    (d / "manifest.json").unlink()
+    os.mkfifo(d / "manifest.json")  # never waited on
+    assert_user_error(verify_cli(str(d)), "manifest.json: is a FIFO (named pipe); not a golden set")
+
+
+def test_verify_ignores_files_that_are_no_part_of_a_set(golden_set, tmp_path):
+    d = tmp_path / "g"
+    shutil.copytree(golden_set, d)
+    (d / "notes.txt").write_text("mine")
+    r = verify_cli(str(d))
+    assert r.exit_code == 0, r.output
+    assert "ignored   1 other file(s), no part of a set: notes.txt" in r.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -313,7 +314,39 @@ ERRORS = [
      "did you mean 'seed'?"),
     ("input: {generate: {seed: 3}}", "input: {generate: {seed: 3, halo: none}}", "input.generate.halo",
      "expected random or zeros"),
+    # types beyond what float64 (the reference, the report) can count (issue 13, item 5)
+    ("", "types:\n  out_t: ap_ufixed<8,1100>\n", "types.out_t",
+     "'ap_ufixed<8,1100>': 1100 integer bits: its values reach 2**1100, beyond a float64"),
+    ("", "types:\n  out_t: ap_fixed<8,-1070>\n", "types.out_t",
+     "1078 fraction bits: its LSB 2**-1078 is below the smallest float64"),
+    ("", "types:\n  out_t: ap_fixed<8,-1060>\n", "types",
+     "the LSB of in_t ap_uint<8> is 2**1068 LSBs of out_t ap_fixed<8,-1060>, the unit in which"),
+    # what a .npy/.npz really is (item 10: not numpy's allow_pickle hint), from the header
+    # before the data (item 6)
+    ("weight: {generate: {seed: 1}}", "weight: {file: text.npy}", "weight",
+     "cannot read file 'text.npy': not a valid .npy file (it does not start with the .npy signature)"),
+    ("weight: {generate: {seed: 1}}", "weight: {file: text.npz}", "weight",
+     "cannot read file 'text.npz': not a valid .npz file (not a zip archive)"),
+    ("weight: {generate: {seed: 1}}", "weight: {file: notnpy.npz}", "weight",
+     "cannot read file 'notnpy.npz': array 'w': not a valid .npy file"),
+    ("weight: {generate: {seed: 1}}", "weight: {file: header_only_big.npy}", "weight",
+     "file 'header_only_big.npy' has shape [1000][1000]; expected [16][16]"),
+    ("weight: {generate: {seed: 1}}", "weight: {file: header_only_floats.npy}", "weight",
+     "file 'header_only_floats.npy' holds floats; expected the raw integers of ap_int<8>"),
+    ("weight: {generate: {seed: 1}}", "weight: {file: truncated.npy}", "weight",
+     "cannot read file 'truncated.npy': truncated: its header gives shape [16][16] of int64 "
+     "(2048 bytes of data), the file holds fewer"),
 ]
+
+
+def npy_header(shape: tuple[int, ...], dtype: str) -> bytes:
+    """A .npy header alone (no data) for an array of ``shape`` and ``dtype``."""
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                               "fortran_order": False, "shape": shape})
+    return buf.getvalue()
 
 
 @pytest.fixture
@@ -326,6 +359,13 @@ def data_dir(tmp_path):
     np.save(tmp_path / "objects.npy", np.array([1, "x"], dtype=object), allow_pickle=True)
     (tmp_path / "garbage.npy").write_bytes(b"\x93NUMPY not really")
     np.savez(tmp_path / "two.npz", a=np.zeros(2), b=np.zeros(2))
+    (tmp_path / "text.npy").write_bytes(b"weight,values\n1,2,3\n")
+    (tmp_path / "text.npz").write_bytes(b"weight,values\n1,2,3\n")
+    with zipfile.ZipFile(tmp_path / "notnpy.npz", "w") as z:
+        z.writestr("w.npy", b"not an array")
+    (tmp_path / "header_only_big.npy").write_bytes(npy_header((1000, 1000), "int8"))
+    (tmp_path / "header_only_floats.npy").write_bytes(npy_header((16, 16), "float64"))
+    (tmp_path / "truncated.npy").write_bytes(npy_header((16, 16), "int64") + bytes(100))
     return tmp_path
 
 
@@ -460,3 +500,139 @@ def test_error_messages_never_span_lines():
     assert str(e) == "f.yaml: weight: first second"
     assert str(LayerError("f.yaml", "", "why")) == "f.yaml: why"
 
+
+
+# ---- issue 13: hostile and unusual inputs ---------------------------------------------------------
+def test_yaml_merge_keys_work_and_explicit_keys_override_them(tmp_path):
+    """``<<: *defaults`` (item 9): the merged keys are defaults the mapping's own keys override."""
+    text = BASE.replace("weight: {generate: {seed: 1}}",
+                        "weight: {generate: &gen {seed: 1, distribution: normal, std: 20}}") \
+               .replace("bias: {generate: {seed: 2, low: -100, high: 100}}",
+                        "bias: {generate: {<<: *gen, seed: 2, std: 5}}")
+    ly = load_layer(write(tmp_path, text))
+    assert ly.sources["bias"].startswith("generated: seed 2, normal(mean 0.0, std 5.0)")
+    expect = np.clip(np.rint(np.random.default_rng(2).normal(0, 5, size=16)), -32768, 32767)
+    np.testing.assert_array_equal(ly.bias, expect.astype(np.int64))
+    # a list of merges; a merge that the mapping's own key overrides entirely
+    text2 = ("kernel: conv1x1\nfactor: 0.01\nweight: &src {generate: {seed: 1}}\n"
+             "bias: {generate: {seed: 2, low: -100, high: 100}}\n"
+             "input: {<<: [*src], generate: {seed: 3}}\n")
+    ly2 = load_layer(write(tmp_path, text2, "two.yaml"))
+    assert ly2.sources["input"] == "generated: seed 3, uniform 0..255"
+
+
+@pytest.mark.parametrize("text,where,reason", [
+    ("a: &d {seed: 1}\nweight: {generate: {<<: *d, seed: 2, seed: 3}}\n", "line 2",
+     "duplicate key 'seed' (first on line 2)"),
+    ("a: &d {seed: 1}\nweight: {generate: {<<: *d, <<: *d}}\n", "line 2", "duplicate key '<<'"),
+    ("weight: {generate: {<<: 5}}\n", "line 1", "malformed YAML"),
+])
+def test_yaml_merge_keys_keep_the_duplicate_check(tmp_path, text, where, reason):
+    msg = str(error_of(write(tmp_path, text)))
+    assert msg.startswith(f"{tmp_path / 'layer.yaml'}: {where}, column "), msg
+    assert reason in msg and "\n" not in msg
+
+
+def test_a_layer_path_that_is_a_device_is_refused_without_reading(tmp_path):
+    """``/dev/zero`` never ends (item 5): refused as a device, nothing read."""
+    e = error_of(Path("/dev/zero"))
+    assert str(e) == "/dev/zero: is a device, not a layer file"
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    assert str(error_of(tmp_path / "zero.yaml")).endswith("zero.yaml: is a device, not a layer file")
+
+
+def _without_blocking(fn, timeout=20.0):
+    """``fn()`` in a thread: its result or exception, or a failure if it blocks."""
+    import threading
+
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - handed back to the test
+            out["error"] = e
+
+    th = threading.Thread(target=target, daemon=True)
+    th.start()
+    th.join(timeout)
+    return th.is_alive(), out
+
+
+def test_a_layer_path_that_is_a_fifo_is_refused_before_opening(tmp_path):
+    """A FIFO (item 5): opening it blocks until a writer comes; it is refused before that."""
+    import os
+
+    fifo = tmp_path / "layer.yaml"
+    os.mkfifo(fifo)
+    try:
+        blocked, out = _without_blocking(lambda: load_layer(fifo))
+    finally:  # release a reader stuck in open() (the unfixed code), if any
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+    assert not blocked, "load_layer blocked on a FIFO"
+    assert isinstance(out.get("error"), LayerError), out
+    assert str(out["error"]) == f"{fifo}: is a FIFO (named pipe), not a layer file"
+
+
+def test_data_files_that_are_devices_or_fifos_are_refused(tmp_path):
+    import os
+
+    (tmp_path / "w.npy").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "b.npy")
+    text = BASE.replace("weight: {generate: {seed: 1}}", "weight: {file: w.npy}")
+    assert "weight: file 'w.npy' is a device, not a .npy/.npz file" in str(error_of(write(tmp_path, text)))
+    text = BASE.replace("bias: {generate: {seed: 2, low: -100, high: 100}}", "bias: {file: b.npy}")
+    blocked, out = _without_blocking(lambda: load_layer(write(tmp_path, text)))
+    assert not blocked
+    assert "bias: file 'b.npy' is a FIFO (named pipe)" in str(out.get("error")), out
+
+
+@pytest.fixture(scope="module")
+def npz_bomb(tmp_path_factory) -> Path:
+    """A 260 kB .npz whose one array, uint8 [16][4096][4096], expands to 256 MiB (item 6)."""
+    d = tmp_path_factory.mktemp("bomb")
+    header = npy_header((16, 4096, 4096), "uint8")
+    with zipfile.ZipFile(d / "bomb.npz", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        with z.open("x.npy", "w", force_zip64=True) as m:
+            m.write(header)
+            chunk = bytes(1 << 22)
+            for _ in range(16 * 4096 * 4096 // len(chunk)):
+                m.write(chunk)
+    assert (d / "bomb.npz").stat().st_size < 1 << 20
+    return d
+
+
+def _peak_bytes(fn) -> tuple[Exception | None, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        err = None
+    except Exception as e:  # noqa: BLE001
+        err = e
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return err, peak
+
+
+@pytest.mark.parametrize("text,reason", [
+    (BASE.replace("weight: {generate: {seed: 1}}", "weight: {file: bomb.npz, key: x}"),
+     "weight: file 'bomb.npz', key 'x' has shape [16][4096][4096]; expected [16][16]"),
+    (BASE.replace("input: {generate: {seed: 3}}", "input: {file: bomb.npz}"),
+     "input: file 'bomb.npz', key 'x' has shape [16][4096][4096]; expected [16][34][66] or [16][32][64]"),
+    # a whole-map kind reads the input's size from its header alone: refused by the geometry
+    ("kernel: conv2d\nkernel_size: 3\npadding: 1\nfactor: 0.01\nweight: {generate: {seed: 1}}\n"
+     "bias: {generate: {seed: 2, low: -100, high: 100}}\ninput: {file: bomb.npz}\n",
+     "input: [16, 4096, 4096] has 268435456 elements, more than the"),
+])
+def test_a_wrong_shape_is_refused_from_the_header_before_the_data_is_read(npz_bomb, text, reason):
+    p = write(npz_bomb, text, "bomb.yaml")
+    err, peak = _peak_bytes(lambda: load_layer(p))
+    assert isinstance(err, LayerError), err
+    assert reason in str(err), str(err)
+    assert peak < 16 << 20, f"{peak} bytes allocated: the array was read before its shape was checked"

@@ -92,6 +92,10 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
     t = (np.zeros(t_shape, dtype=np.int64) if c.out_t.fits_int64 else _objects(np.zeros(t_shape, dtype=np.int64))) \
         if top is None else _raws(top, c.out_t, "top", t_shape)
     n_ch = geom.out_channels
+    if "activation" in geom.params:
+        from hls_sim.kernels.conv2d import clip_raw
+
+        clip_raw(c.out_t, geom)  # a clip value that out_t cannot hold: ValueError naming clip_at
     if kind.epilogue:
         w = _raws(weight, c.weight_t, "weight", geom.shape("weight"))
         bi = _raws(bias, c.bias_t, "bias", geom.shape("bias"))

@@ -22,7 +22,24 @@ from hls_sim.types import Format, result_type
 from hls_sim.types.rules import OVERFLOW, conversion_params, convert
 
 ACCUMULATE = ("group", "exact", "tap")
-ACTIVATIONS = ("relu", "none")
+ACTIVATIONS = ("relu", "none", "clip")
+MAX_CLIP_RAW = (1 << 31) - 1  # the traits struct carries it as an int
+
+
+def clip_raw(out_t: Format, geom: Geometry) -> int | None:
+    """The raw out_t of ``clip_at`` for ``activation: clip`` (None for the other activations);
+    ValueError when the value is not an out_t value above 0."""
+    if geom.get("activation") != "clip":
+        return None
+    v = geom.get("clip_at")
+    if v is None:
+        raise ValueError("clip_at: missing (activation: clip needs the value to clip at, in "
+                         "out_t's units, e.g. 6 for relu6)")
+    raw = v * 2.0 ** _frac(out_t)
+    if raw != int(raw) or not 0 < raw <= min(out_t.max_raw, MAX_CLIP_RAW):
+        raise ValueError(f"clip_at: {v!r} is not a value of {out_t} above 0 (its values are "
+                         f"multiples of {out_t.lsb!r} up to {out_t.max_value!r})")
+    return int(raw)
 GROUP, EXACT, TAP = range(3)
 
 
@@ -109,7 +126,8 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
     K, S, P, D, G = (geom[n] for n in ("kernel_size", "stride", "padding", "dilation", "groups"))
     CG, COG, NB = CI // G, CO // G, blocks(geom)
     MODE = ACCUMULATE.index(geom["accumulate"])
-    RELU = geom["activation"] == "relu"
+    RELU = geom["activation"] != "none"
+    TOP = clip_raw(c.out_t, geom)
     PER_CHANNEL, NC = c.per_channel_factor, N_COUNTERS
     E_TO_ACC = conversion_params(plan.engine_t, c.acc_t)
     ADD_TO_ACC = conversion_params(result_type("+", c.acc_t, c.acc_t), c.acc_t)
@@ -118,7 +136,7 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
     TAP_SA, TAP_SP = _frac(tap_t) - _frac(c.acc_t), _frac(tap_t) - _frac(plan.product_t)
     finish_from = wide_type(plan, geom) if MODE == EXACT else c.acc_t
     (TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD, OUT_MAX,
-     TO_OUT) = plan.finish_constants(finish_from)
+     TO_OUT) = plan.finish_constants(finish_from, TOP)
 
     @jit(parallel=True)
     def conv2d(x, out, weight, bias, factor, counters):

@@ -126,20 +126,23 @@ class Plan:
     def frac(self, fmt: Format) -> int:
         return fmt.frac_bits if fmt.kind == "fixed" else 0
 
-    def finish_constants(self, total_t: Format) -> tuple:
+    def finish_constants(self, total_t: Format, top_raw: int | None = None) -> tuple:
         """The constant arguments of :func:`hls_sim.kernels.hls_kernels.finish_row` after
         the kernel's exact sum of type ``total_t``: to_acc, to_qd, bias_shift, qd_shift,
-        to_sum, clip, threshold, out_max, to_out."""
+        to_sum, clip, threshold, out_max, to_out. ``top_raw``: the clip value of
+        ``activation: clip`` (raw out_t), else relu's clip at max(out_t) when relu_clip."""
         c = self.config
         f = self.frac(self.biased_t)
+        clip = c.relu_clip if top_raw is None else True
+        top = c.out_t.max_raw if top_raw is None else top_raw
         return (conversion_params(total_t, c.acc_t), conversion_params(self.scaled_t, c.qd_t),
                 f - self.frac(c.bias_t), f - self.frac(c.qd_t), conversion_params(self.biased_t, c.sum_t),
-                c.relu_clip, self.relu_threshold(), c.out_t.max_raw, conversion_params(c.sum_t, c.out_t))
+                clip, self.relu_threshold(top), top, conversion_params(c.sum_t, c.out_t))
 
-    def relu_threshold(self) -> int:
-        """Largest sum_t raw that is not above the maximum of out_t (relu's clip test)."""
+    def relu_threshold(self, top_raw: int | None = None) -> int:
+        """Largest sum_t raw that is not above the top (default max(out_t); relu's clip test)."""
         s, o = self.config.sum_t, self.config.out_t
         shift = self.frac(s) - self.frac(o)
-        m = o.max_raw
+        m = o.max_raw if top_raw is None else top_raw
         t = m << shift if shift >= 0 else m >> -shift  # floor(max * 2**shift)
         return min(t, s.max_raw)  # clamped: above sum_t's range the test never fires

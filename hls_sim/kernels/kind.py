@@ -29,9 +29,16 @@ class Param:
     lo: int | None = None
     hi: int | None = None
     choices: tuple[str, ...] = ()
+    number: bool = False  # a real number (finite), not an integer
 
     def check(self, v: Any) -> Any:
         """The validated value; ValueError with the reason otherwise."""
+        if self.number:
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise ValueError(f"expected a number, got {v!r}")
+            if not np.isfinite(float(v)):
+                raise ValueError(f"expected a finite number, got {v!r}")
+            return float(v)
         if self.choices:
             if v not in self.choices:
                 raise ValueError(f"expected one of {', '.join(self.choices)}, got {v!r}")

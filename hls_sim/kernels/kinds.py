@@ -104,8 +104,11 @@ def _conv_params(transpose: bool) -> tuple[Param, ...]:
         Param("accumulate", "how products reach acc_t: group (one conversion per "
                             "compute_engine_16 call), exact (one conversion of the exact total), "
                             "tap (one per product)", "group", choices=_c2.ACCUMULATE),
-        Param("activation", "relu (clipped at max(out_t) when relu_clip) or none", "relu",
+        Param("activation", "relu (clipped at max(out_t) when relu_clip), none, or clip "
+                            "(relu6-style: 0 below 0, clip_at above it)", "relu",
               choices=_c2.ACTIVATIONS),
+        Param("clip_at", "activation: clip: the value to clip at, in out_t's units (6 for relu6)",
+              None, number=True),
     )
 
 
@@ -125,6 +128,17 @@ def _check_size(role: str, shape: tuple[int, ...]) -> None:
                          "one layer may hold")
 
 
+def _activation(v: dict) -> None:
+    clip = v["activation"] == "clip"
+    if clip and v["clip_at"] is None:
+        raise ValueError("clip_at: missing (activation: clip needs the value to clip at, in "
+                         "out_t's units, e.g. 6 for relu6)")
+    if not clip and v["clip_at"] is not None:
+        raise ValueError(f"clip_at: only for activation: clip (activation is {v['activation']})")
+    if clip and not v["clip_at"] > 0:
+        raise ValueError(f"clip_at: must be above 0, got {v['clip_at']!r}")
+
+
 def _groups(v: dict, ci: int, co: int) -> int:
     g = v["groups"]
     if ci % g or co % g:
@@ -136,6 +150,7 @@ def _conv2d_resolve(v: dict):  # noqa: ANN202
     ci, h, w = _map_in(v)
     co = v["out_channels"] = v["out_channels"] or ci
     g = _groups(v, ci, co)
+    _activation(v)
     k, s, p, d = v["kernel_size"], v["stride"], v["padding"], v["dilation"]
     ho, wo = _c2.out_size(h, k, s, p, d), _c2.out_size(w, k, s, p, d)
     if ho < 1 or wo < 1:
@@ -151,6 +166,7 @@ def _conv_transpose_resolve(v: dict):  # noqa: ANN202
     ci, h, w = _map_in(v)
     co = v["out_channels"] = v["out_channels"] or ci
     g = _groups(v, ci, co)
+    _activation(v)
     k, s, p, d, op = v["kernel_size"], v["stride"], v["padding"], v["dilation"], v["output_padding"]
     if p > d * (k - 1):
         raise ValueError(f"padding: {p} is more than dilation*(kernel_size-1) = {d * (k - 1)}: the "

@@ -10,13 +10,16 @@ the stage model on the same data and reports the result as evidence. An item is 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from hls_sim.report.build import COUNTER_OF, Context, factor_values
 from hls_sim.report.metrics import HEALTHY_RMSE_LSB
-from hls_sim.report.stages import (STAGES, TYPE_OF, rounding_variant, truncates, wraps)
+from hls_sim.report.stages import (STAGES, TYPE_OF, StageModel, rounding_variant, truncates,
+                                   wraps)
+from hls_sim.runner import FactorPrecision, factor_precision
 from hls_sim.types import Format, OMode, QMode, parse
 
 SEVERITIES = ("error", "warning", "info", "ok")
@@ -80,7 +83,9 @@ def advise(ctx: Context, data: dict) -> list[dict]:
         items += _rounding(ctx, rows[s])
     for s in STAGES[:-1]:
         items += _width(ctx, rows[s])
-    items += _factor(ctx, data)
+    loss = factor_precision(ctx.layer)
+    # a factor that lost its value first needs its bits; its range advice comes after that
+    items += _factor_precision(ctx, loss) if loss is not None else _factor(ctx, data)
     items += _weights(ctx, data)
     if data["quantization"] is not None:
         items += _float_advice(ctx, data)
@@ -218,6 +223,46 @@ def _width(ctx: Context, row: dict) -> list[dict]:
                  {"width": fmt.width, "identical_width": ident.width,
                   "any_input_width": safe.width if safe is not None else None},
                  {"types": {name: str(choice)}})]
+
+
+# ---- the factor's precision ------------------------------------------------------------------------
+def _factor_precision(ctx: Context, loss: FactorPrecision) -> list[dict]:
+    """The factor rounds to 0, or keeps fewer than 4 significant bits, or is off by more than
+    1/16: an error, with the narrowest factor_t (more fraction bits) that keeps it."""
+    ly, c, fmt = ctx.layer, ctx.config, loss.fmt
+    n, lost = loss.requested.size, np.flatnonzero(loss.lost)
+    where = (lambda i: "the factor") if n == 1 else (lambda i: f"channel {i}")
+    ev = [f"{where(i)}: {float(loss.requested[i])!r} in the layer file, {float(loss.got[i])!r} in "
+          f"factor_t ({int(loss.bits[i])} significant bits, {loss.rel_error[i]:+.2%})"
+          for i in lost[:4]]
+    if lost.size > 4:
+        ev.append(f"and {lost.size - 4} more of the {n} channels")
+    ev.append(f"factor_t {fmt} has {fmt.frac_bits} fraction bits (LSB {fmt.lsb!r}); a factor "
+              "keeps its value when it is within 1/16 of it with 4 or more significant bits")
+    if loss.zero.any():
+        who = "every output is" if loss.zero.all() else f"{_channels(loss.zero)} output"
+        ev.append(f"qd_t(acc * 0) is 0: {who} relu(bias), whatever the input; the comparison "
+                  "with the ideal cannot see this (the ideal uses the same factor)")
+    data = {"requested": [float(v) for v in loss.requested], "factor_t_values": [float(v) for v in loss.got],
+            "significant_bits": [int(b) for b in loss.bits],
+            "relative_error": [float(r) for r in loss.rel_error], "lost": [int(i) for i in lost]}
+    suggestion = None
+    if loss.suggestion is not None:
+        new_raw = loss.suggestion.quantize(loss.requested).raw.reshape(np.shape(ly.factor))
+        model = StageModel(ly.spec, ly.geometry, dataclasses.replace(c, factor_t=loss.suggestion),
+                           ly.input, ly.weight, ly.bias, new_raw)
+        new_out = model.evaluate().out
+        changed = int(np.count_nonzero(new_out != ctx.kernel_out))
+        shown = (_g(float(loss.suggested[0]), 6) if n == 1 else
+                 f"{_g(float(loss.suggested.min()), 4)} .. {_g(float(loss.suggested.max()), 4)}")
+        ev.append(f"with factor_t {loss.suggestion} (the narrowest with {fmt.int_bits} integer "
+                  f"bit{'s' if fmt.int_bits != 1 else ''} and these modes that keeps {'it' if n == 1 else 'every channel'}) the factor "
+                  f"is {shown} and {changed} of {ctx.kernel_out.size} outputs change (stage model, "
+                  "same data)")
+        data.update(suggested_factor_t=str(loss.suggestion), changed_by_fix=changed)
+        suggestion = {"types": {"factor_t": str(loss.suggestion)}}
+    ev.append("the factor's range advice (factor-range) follows once the factor keeps its value")
+    return [item("factor-precision", "error", "factor", loss.message(), ev, data, suggestion)]
 
 
 # ---- the factor and the output range ------------------------------------------------------------------

@@ -1,11 +1,11 @@
 """Writing a report to a file (``hls-sim report -o FILE``): .html or .json, never overwriting
-unless asked, written to a temporary name and renamed into place."""
+unless asked, written to a temporary name and renamed into place (``hls_sim.files``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from hls_sim.files import write_atomic
+from hls_sim.files import write_files
 from hls_sim.report.build import Report
 
 FORMATS = {".html": "html", ".htm": "html", ".json": "json"}
@@ -53,8 +53,5 @@ def write_report(report: Report, path: str | Path, force: bool = False) -> Path:
     """Write ``report`` as HTML or JSON (by the file name's ending); returns the path."""
     p = check_target(path, force)
     text = render(report, target_format(p))
-    try:
-        write_atomic(p, text.encode("utf-8"))
-    except OSError as e:
-        raise ReportError(f"{path}: cannot write: {e.strerror or e}") from None
+    write_files(p.parent, {p.name: text.encode("utf-8")}, ReportError)
     return p

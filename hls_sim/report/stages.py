@@ -156,10 +156,12 @@ class StageModel:
         pre["sum"] = biased = APArray.from_raw(c.bias_t, b.reshape(self.channels, 1, 1)) + qd
         s = post["sum"] = biased if "sum" in ex else biased.cast(c.sum_t)
         pre["out"] = s
-        top = APArray.from_raw(c.out_t, c.out_t.max_raw)
-        relu = self.geom.get("activation", "relu") == "relu"
+        act = self.geom.get("activation", "relu")
+        top_raw = _conv2d.clip_raw(c.out_t, self.geom) if act == "clip" else c.out_t.max_raw
+        top = APArray.from_raw(c.out_t, top_raw)
+        relu = act != "none"
         low = np.broadcast_to((s < 0) & relu, s.shape)
-        high = np.broadcast_to((s > top) & clip & relu, s.shape)
+        high = np.broadcast_to((s > top) & (clip or act == "clip") & relu, s.shape)
         passed = ~low & ~high
         fo = c.out_t.frac_bits
         if "out" in ex:
@@ -168,7 +170,7 @@ class StageModel:
         else:
             conv = post["out"] = s.cast(c.out_t)
             through = _float(conv.raw)
-        out = np.where(low, 0.0, np.where(high, float(c.out_t.max_raw), through))
+        out = np.where(low, 0.0, np.where(high, float(top_raw), through))
         return Evaluation(out, pre, post, low, high, passed)
 
     # ---- widths -------------------------------------------------------------------------------

@@ -45,9 +45,8 @@ def _overflow(counters: dict) -> str:
 
 
 def _sqnr(m: dict) -> str:
-    if m["sqnr_db"] is None:
-        return "inf" if m["exact"] else "n/a"
-    return f"{m['sqnr_db']:.2f}"
+    # as the JSON and docs/report.md say: null when there is no error (or no signal)
+    return "null" if m["sqnr_db"] is None else f"{m['sqnr_db']:.2f}"
 
 
 def _cos(m: dict) -> str:

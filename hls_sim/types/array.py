@@ -128,7 +128,8 @@ class APArray:
         t = self.type
         f = t.frac_bits
         if self.raw.dtype == np.int64:
-            return np.ldexp(self.raw.astype(np.float64), -f)
+            with np.errstate(over="ignore", under="ignore"):  # to infinity / a subnormal, as documented
+                return np.ldexp(self.raw.astype(np.float64), -f)
         return np.array([_int_to_float(int(v), f) for v in self.raw.flat],
                         dtype=np.float64).reshape(self.shape)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -75,16 +76,22 @@ class Format:
 
     @property
     def lsb(self) -> float:
-        """The value of one raw step, 2**-frac_bits."""
-        return 2.0 ** -self.frac_bits
+        """The value of one raw step, 2**-frac_bits (as a float64: see :meth:`value_of`)."""
+        return self.value_of(1)
 
     @property
     def min_value(self) -> float:
-        return self.min_raw * 2.0 ** -self.frac_bits
+        return self.value_of(self.min_raw)
 
     @property
     def max_value(self) -> float:
-        return self.max_raw * 2.0 ** -self.frac_bits
+        return self.value_of(self.max_raw)
+
+    def value_of(self, raw: int) -> float:
+        """``raw * 2**-frac_bits`` as the nearest float64: correctly rounded, ±inf beyond a
+        float64's range and 0.0 below it (integer bits reach 4096 and fraction bits 5120,
+        where a float64 ends at 2**1024 and 2**-1074); never an exception."""
+        return _scaled(int(raw), -self.frac_bits)
 
     @property
     def fits_int64(self) -> bool:
@@ -145,6 +152,18 @@ class Format:
 
 
 # ---- construction helpers ------------------------------------------------------------
+def _scaled(raw: int, exp: int) -> float:
+    """``raw * 2**exp``, correctly rounded to float64 (±inf on overflow, 0.0 on underflow)."""
+    if abs(raw) < 1 << 53 and -1000 < exp < 1000:
+        return raw * 2.0 ** exp  # exact: a 53-bit integer times a normal power of two
+    try:
+        if exp >= 0:
+            return float(raw << exp)
+        return raw / (1 << -exp)  # int / int: one correct rounding
+    except OverflowError:
+        return math.inf if raw > 0 else -math.inf
+
+
 def ap_int(width: int) -> Format:
     return Format("int", width, width, True)
 

@@ -92,3 +92,21 @@ def test_bad_layer_file_gives_one_line(tmp_path):
     err = assert_user_error(cli("report", str(p), "-o", str(tmp_path / "r.html")), f"{p}: float.output_scale: missing")
     assert err.startswith(f"hls-sim: error: {p}: ")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_an_undefined_sqnr_reads_null_in_the_tables_as_in_the_json(tmp_path):
+    """No error at all: the JSON (and docs/report.md) say SQNR null; the text said "inf"."""
+    p = tmp_path / "exact.yaml"
+    p.write_text("kernel: conv1x1\nfactor: 0.01\nweight: {generate: {seed: 1, low: 0, high: 0}}\n"
+                 "bias: {generate: {seed: 2, low: 1, high: 100}}\ninput: {generate: {seed: 3}}\n")
+    doc = json.loads(cli("report", str(p), "--json").stdout)
+    assert doc["datapath"]["metrics"]["sqnr_db"] is None and doc["datapath"]["metrics"]["exact"]
+    r = cli("report", str(p))
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("DATAPATH ERROR"))
+    cols = lines[head + 1].split()
+    row = lines[head + 2].split()
+    assert cols[6:8] == ["SQNR", "dB"] and row[0] == "all"
+    assert row[6] == "null", lines[head + 2]
+    assert not re.search(r"\binf\b", r.stdout)

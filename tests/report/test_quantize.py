@@ -144,6 +144,9 @@ def test_quantize_then_report(npy):
 @pytest.mark.parametrize("extra,fragments", [
     (["--percentile", "abc"], ["--percentile: 'abc' is not a number"]),
     (["--sample", "-1"], ["--sample: '-1' is not an index"]),
+    (["--sample", "\u00b2"], ["--sample: '\u00b2' is not an index"]),  # '²'.isdigit() is True
+    (["--sample", "\u0663"], ["--sample: '\u0663' is not an index"]),  # an Arabic-Indic 3
+    (["-t", "out_t=ap_ufixed<8,1100>"], ["type out_t: ap_ufixed<8,1100>: 1100 integer bits"]),
     (["-t", "acc=ap_int<8>"], ["expected NAME=TYPE with NAME one of"]),
     (["-t", "acc_t=ap_int<0>"], ["--type: acc_t: 'ap_int<0>': width must be 1..1024"]),
     (["--kernel", "conv2d"], ["kernel: expected one of conv1x1, dw_conv3x3"]),
@@ -169,3 +172,32 @@ def test_bad_files_name_the_file(npy):
     r = cli("quantize", str(npy / "weight.npy"), "-c", str(npy / "calibration.npy"), "-o", str(npy / "o"))
     assert r.exit_code == 2 and "already exists" in r.stderr and r.stderr.count("\n") == 1
     assert (npy / "o" / "layer.yaml").read_text() == "mine"
+
+
+def test_a_file_that_is_not_npy_is_named_as_such(npy):
+    """Not numpy's "Cannot load file containing pickled data when allow_pickle=False"."""
+    (npy / "w.npy").write_bytes(b"0.1,0.2,0.3\n")
+    r = cli("quantize", str(npy / "w.npy"), "-c", str(npy / "calibration.npy"), "-o", str(npy / "o"))
+    assert r.exit_code == 2, r.output
+    assert r.stderr == (f"hls-sim: error: {npy / 'w.npy'}: weight: cannot read: not a valid .npy file "
+                        "(it does not start with the .npy signature)\n")
+    assert "pickle" not in r.stderr
+
+
+def test_the_suggested_command_is_shell_quoted(npy, monkeypatch):
+    """``next hls-sim report DIR/layer.yaml`` pasted into a shell runs no substitution (item 11)."""
+    import shlex
+    import subprocess
+
+    monkeypatch.chdir(npy)
+    out = npy / "q $(touch P7)"
+    r = cli("quantize", str(npy / "weight.npy"), "-c", str(npy / "calibration.npy"), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    (line,) = [ln for ln in r.stdout.splitlines() if ln.startswith("next      ")]
+    command = line[len("next      "):]
+    assert shlex.split(command) == ["hls-sim", "report", str(out / "layer.yaml")]
+    # pasted into a shell (echo standing in for hls-sim): one argument, nothing run
+    echoed = subprocess.run(["sh", "-c", "echo " + command.split(" ", 2)[2]], capture_output=True,
+                            text=True, cwd=npy).stdout
+    assert echoed == f"{out / 'layer.yaml'}\n"
+    assert not list(npy.rglob("P7"))

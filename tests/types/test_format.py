@@ -64,3 +64,26 @@ def test_result_types_follow_the_headers():
     assert neg_type(ap_uint(7)) == ap_int(8)
     with pytest.raises(ValueError, match="exceeds 1024"):
         result_type("*", ap_int(1000), ap_int(100))
+
+
+@pytest.mark.parametrize("spelling", ["ap_fixed<8,2000>", "ap_ufixed<8,1100>", "ap_ufixed<1024,-4096>",
+                                      "ap_uint<1024>", "ap_fixed<1,4096>", "ap_fixed<64,-1060>",
+                                      "ap_fixed<1024,1030>", "ap_fixed<8,3>", "ap_int<1024>"])
+def test_range_and_lsb_are_float64s_for_every_format(spelling):
+    """min_value, max_value and lsb: the correctly rounded float64, ±inf beyond its range and
+    0.0 below it; never an OverflowError (issue 13, item 5)."""
+    from fractions import Fraction
+
+    t = parse(spelling)
+
+    def nearest(raw: int) -> float:
+        exact = Fraction(raw) * Fraction(2) ** -t.frac_bits
+        try:
+            return float(exact)
+        except OverflowError:
+            return float("inf") if exact > 0 else float("-inf")
+
+    assert t.min_value == nearest(t.min_raw)
+    assert t.max_value == nearest(t.max_raw)
+    assert t.lsb == nearest(1)
+    assert t.value_of(-3) == nearest(-3)

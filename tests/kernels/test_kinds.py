@@ -1,0 +1,196 @@
+"""The numba twins of conv2d, conv_transpose and upsample against the naive oracle.
+
+Every case of tests/kernels/kinds_matrix.py: ``hls_sim.kernels.run`` equals
+tests/kernels/naive.py (written from docs/kinds.md alone, on Python integers) bit for bit on
+the whole output, and its event counters equal the ones the oracle counts, one per output.
+The narrow-accumulator families prove the three ``accumulate`` modes are really different
+computations (or, for a wrapping ap_int, really the same one). Plus the registry's parameter
+rules.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from hls_sim.kernels import run
+from hls_sim.kernels.hls_kernels import COUNTER_NAMES
+from hls_sim.kernels.kinds import KINDS, get_kind
+from tests.kernels import naive
+from tests.kernels.kinds_matrix import (BY_ID, CASES, MODES_AGREE, MODES_DIFFER, NARROW, families,
+                                        oracle, selected, twin_run, warm_twins)
+
+IDS = [c.id for c in CASES]
+
+
+@lru_cache(maxsize=None)
+def twin(case_id: str):  # noqa: ANN201 - (inputs, KernelResult)
+    """The inputs and the twin's result of one case, once per process."""
+    case = BY_ID[case_id]
+    inp = case.inputs()
+    return inp, twin_run(case, inp)
+
+
+def test_the_matrix_covers_what_it_claims():
+    conv = [c for c in CASES if c.kind != "upsample"]
+    assert 30 <= len(CASES) <= 45 and {c.kind for c in CASES} == {"conv2d", "conv_transpose", "upsample"}
+    for kind in ("conv2d", "conv_transpose"):
+        geoms = [c.geometry for c in conv if c.kind == kind]
+        assert any(g["stride"] > g["kernel_size"] for g in geoms), kind
+        assert any(g["dilation"] == 2 for g in geoms), kind
+        assert {1, 2} <= {g["groups"] for g in geoms}, kind
+        assert any(g["groups"] == g["in_channels"] == g["out_channels"] > 1 for g in geoms), kind
+        assert {1, 7} <= {g["kernel_size"] for g in geoms}, kind
+        assert {3, 16, 24, 32} <= {g["in_channels"] for g in geoms}, kind
+        assert set(naive.ACCUMULATE) <= {g["accumulate"] for g in geoms}, kind
+        assert "none" in {g["activation"] for g in geoms}, kind
+        assert any(c.config.per_channel_factor for c in conv if c.kind == kind), kind
+        assert any(c.preset.startswith("fractional") for c in conv if c.kind == kind), kind
+        assert any(c.preset == "exact-path" for c in conv if c.kind == kind), kind
+        assert any(c.family for c in conv if c.kind == kind), kind
+        assert any(max(c.shape[1:]) <= 16 and c.shape[1] % 2 and c.shape[2] % 2
+                   for c in conv if c.kind == kind), kind
+    assert any(c.geometry["output_padding"] > 0 for c in conv if c.kind == "conv_transpose")
+    ups = [c.geometry for c in CASES if c.kind == "upsample"]
+    assert {g["mode"] for g in ups} == {"nearest", "zeros"}
+    assert {g["scale"] for g in ups} == {2, 3, 4} and {g["halo"] for g in ups} == {0, 1}
+    assert any(c.config.out_t.width < c.config.in_t.width for c in CASES if c.kind == "upsample")
+    assert all(max(c.shape[1:]) <= 16 for c in CASES)
+    fams = families()
+    assert {f["group"].preset for f in fams.values()} == set(MODES_DIFFER) | set(MODES_AGREE)
+    assert all(set(f) == set(naive.ACCUMULATE) for f in fams.values())
+
+
+@pytest.fixture(scope="module")
+def compiled_twins(request):
+    """The twins of the selected cases compiled in parallel processes first (a speed-up)."""
+    warm_twins(selected(request))
+
+
+@pytest.mark.parametrize("case_id", IDS)
+def test_twin_equals_oracle(compiled_twins, case_id):
+    case = BY_ID[case_id]
+    inp, res = twin(case_id)
+    geom = case.geometry
+    assert res.path == ("exact" if case.preset == "exact-path" else "int64")
+    events: dict = {}
+    want = oracle(case, inp, events)
+    got = res.top.raw
+    assert got.shape == want.shape == geom.shape("top")
+    bad = np.argwhere(got.astype(object) != want)
+    assert bad.size == 0, (f"{len(bad)} of {want.size} outputs differ; first at {tuple(bad[0])}: "
+                           f"twin {got[tuple(bad[0])]}, oracle {want[tuple(bad[0])]}")
+    # the counters: the same events, output by output, as the oracle sees them
+    counts = res.counters.total()
+    assert set(counts) == set(COUNTER_NAMES) == set(naive.COUNTERS)
+    assert counts == events
+    assert all(v <= want.size for v in counts.values())
+    assert counts["clip_low"] + counts["clip_high"] + counts["out_overflow"] <= want.size
+    if case.kind == "upsample":
+        assert counts["out_overflow"] > 0 if case.preset.startswith("up-narrow") else counts["out_overflow"] == 0
+        assert {k: v for k, v in counts.items() if k != "out_overflow"} == dict.fromkeys(
+            set(COUNTER_NAMES) - {"out_overflow"}, 0)
+        return
+    if case.narrow:
+        assert counts["acc_overflow"] > 0
+    else:
+        assert counts["acc_overflow"] == 0
+    if case.activation == "none":
+        assert counts["clip_low"] == counts["clip_high"] == 0
+    # the registry's exact sums are the oracle's
+    sums = (naive.conv2d_sums if case.kind == "conv2d" else naive.conv_transpose_sums)(
+        case.oracle_params, inp["input"], inp["weight"])
+    assert np.array_equal(np.asarray(get_kind(case.kind).sums(geom, inp["input"], inp["weight"])).astype(object),
+                          sums)
+
+
+def test_exact_sums_overflow_acc_t_only_in_the_narrow_cases():
+    """Independent of any accumulation order: the exact sums leave acc_t's range in every
+    narrow case and in no other (so ``acc_overflow == 0`` elsewhere is not vacuous)."""
+    for case in CASES:
+        if case.kind == "upsample":
+            continue
+        c, inp = case.config, case.inputs()
+        sums = (naive.conv2d_sums if case.kind == "conv2d" else naive.conv_transpose_sums)(
+            case.oracle_params, inp["input"], inp["weight"])
+        prod_t = naive.result_type("*", c.weight_t, c.in_t)
+        shift = naive._frac(prod_t) - naive._frac(c.acc_t)
+        lo, hi = c.acc_t.min_raw, c.acc_t.max_raw
+        out = [v for v in sums.flat if not lo <= (v >> shift if shift >= 0 else v << -shift) <= hi]
+        assert bool(out) == case.narrow, case.id
+
+
+@pytest.mark.parametrize("name", sorted(families()))
+def test_accumulate_modes(name):
+    """Same data under group, exact and tap: where acc_t saturates or truncates, every mode
+    gives different outputs from the others somewhere; a wrapping ap_int<12> is arithmetic
+    modulo 2**12, the same in any order, so there all three agree bit for bit."""
+    fam = families()[name]
+    outs = {m: twin(c.id)[1].top.raw for m, c in fam.items()}
+    inputs = [twin(c.id)[0] for c in fam.values()]
+    assert all(np.array_equal(i["input"], inputs[0]["input"]) and
+               np.array_equal(i["weight"], inputs[0]["weight"]) for i in inputs)
+    pairs = [("group", "exact"), ("group", "tap"), ("exact", "tap")]
+    preset = fam["group"].preset
+    assert preset in NARROW
+    if preset in MODES_DIFFER:
+        for a, b in pairs:
+            assert not np.array_equal(outs[a], outs[b]), (a, b)
+    else:
+        for a, b in pairs:
+            assert np.array_equal(outs[a], outs[b]), (a, b)
+        assert all(twin(c.id)[1].counters["acc_overflow"] > 0 for c in fam.values())
+
+
+# ---- parameter rules ----------------------------------------------------------------------------
+def _geo(kind: str, **p):  # noqa: ANN202
+    base = {"in_channels": 4, "height": 5, "width": 5}
+    return get_kind(kind).geometry({**base, **p})
+
+
+@pytest.mark.parametrize("kind, params, field", [
+    pytest.param("conv_transpose", dict(kernel_size=3, padding=3), "padding", id="deconv-padding-above-D(K-1)"),
+    pytest.param("conv_transpose", dict(kernel_size=3, padding=5, dilation=2), "padding", id="deconv-padding-above-D(K-1)-d2"),
+    pytest.param("conv_transpose", dict(kernel_size=3, stride=2, output_padding=2), "output_padding", id="deconv-op-equals-stride"),
+    pytest.param("conv_transpose", dict(kernel_size=3, output_padding=1), "output_padding", id="deconv-op-with-stride1-dilation1"),
+    pytest.param("conv_transpose", dict(kernel_size=3, stride=2, dilation=3, output_padding=3), "output_padding", id="deconv-op-equals-dilation"),
+    pytest.param("conv2d", dict(kernel_size=1, out_channels=6, groups=4), "groups", id="conv-groups-not-dividing-out"),
+    pytest.param("conv2d", dict(kernel_size=1, groups=3), "groups", id="conv-groups-not-dividing-in"),
+    pytest.param("conv_transpose", dict(kernel_size=1, out_channels=6, groups=4), "groups", id="deconv-groups-not-dividing"),
+    pytest.param("conv2d", dict(kernel_size=7), "kernel_size", id="conv-kernel-larger-than-input"),
+    pytest.param("conv2d", dict(kernel_size=3, dilation=3), "kernel_size", id="conv-dilated-kernel-larger-than-input"),
+    pytest.param("conv2d", dict(kernel_size=3, stride=5), "stride", id="conv-stride-out-of-range"),
+    pytest.param("conv2d", dict(kernel_size=8), "kernel_size", id="conv-k8"),
+    pytest.param("conv2d", dict(kernel_size=3, accumulate="sum"), "accumulate", id="conv-bad-accumulate"),
+    pytest.param("conv_transpose", dict(kernel_size=3, activation="gelu"), "activation", id="deconv-bad-activation"),
+    pytest.param("conv2d", dict(kernel_size=3, output_padding=1), "output_padding", id="conv-has-no-output-padding"),
+    pytest.param("conv2d", dict(), "kernel_size", id="conv-kernel-size-missing"),
+    pytest.param("upsample", dict(scale=5), "scale", id="up-scale-5"),
+    pytest.param("upsample", dict(scale=2, halo=2), "halo", id="up-halo-2"),
+    pytest.param("upsample", dict(scale=2, mode="bilinear"), "mode", id="up-bad-mode"),
+])
+def test_bad_parameters_name_the_field(kind, params, field):
+    with pytest.raises(ValueError, match=rf"^{field}: "):
+        _geo(kind, **params)
+
+
+def test_limits_are_accepted():
+    """The edges of the rules are legal: padding == D(K-1), output_padding just below
+    max(stride, dilation), a kernel exactly as large as the padded input, depthwise."""
+    assert _geo("conv_transpose", kernel_size=3, padding=2).shape("top") == (4, 3, 3)
+    assert _geo("conv_transpose", kernel_size=3, stride=2, output_padding=1).shape("top") == (4, 12, 12)
+    assert _geo("conv_transpose", kernel_size=3, dilation=3, output_padding=2).shape("top") == (4, 13, 13)
+    assert _geo("conv2d", kernel_size=5).shape("top") == (4, 1, 1)
+    assert _geo("conv2d", kernel_size=7, padding=1).shape("top") == (4, 1, 1)
+    assert _geo("conv2d", kernel_size=3, groups=4).shape("weight") == (4, 1, 3, 3)
+
+
+def test_unknown_kind_is_an_error():
+    for name in ("conv3d", "", "Conv2d"):
+        with pytest.raises(ValueError, match="unknown kernel kind"):
+            get_kind(name)
+    with pytest.raises(ValueError, match="unknown kernel kind 'deconv'"):
+        run("deconv", np.zeros((1, 2, 2), np.int64))
+    assert {"conv2d", "conv_transpose", "upsample"} <= set(KINDS)

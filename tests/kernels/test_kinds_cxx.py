@@ -1,0 +1,53 @@
+"""The C++ templates of conv2d, conv_transpose and upsample against their numba twins, with g++
+and the real ap_types headers.
+
+Every case of tests/kernels/kinds_matrix.py (the matrix test_kinds.py proves the twins on
+against the naive oracle) becomes a Layer; its golden set (two vectors, the whole output each)
+goes through testbench/golden_tb.cpp by hls_sim.csim.csim_layer, the library function of
+``hls-sim csim``, which compares every bit. The exact-path case is included: its golden
+vectors come from the twin's plain-Python path, and its maps are tiny.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hls_sim.csim import csim_layer
+from hls_sim.layer import Layer
+from tests.kernels import cxx
+from tests.kernels.kinds_matrix import BY_ID, CASES, Case, selected, warm_twins
+
+pytestmark = pytest.mark.toolchain
+
+IDS = [c.id for c in CASES]
+VECTORS = 2
+
+
+def layer_of(case: Case) -> Layer:
+    inp = case.inputs()
+    geom = case.geometry
+    return Layer(path=f"{case.id}.yaml", kernel=case.kind, config=case.config, input=inp["input"],
+                 weight=inp["weight"], bias=inp["bias"], factor=inp["factor"],
+                 top=np.zeros(geom.shape("top"), dtype=np.int64), name=case.id, geometry=geom)
+
+
+@pytest.fixture(scope="module")
+def testbenches(toolchain, request):
+    """Every testbench compiled before the first test runs, in parallel (or from the cache);
+    then the numba twins that write the golden vectors, in parallel processes (a speed-up)."""
+    benches = cxx.prebuild([(c.kind, c.config, c.geometry) for c in CASES])
+    warm_twins(selected(request))
+    return benches
+
+
+@pytest.mark.parametrize("case_id", IDS)
+def test_golden_set_passes_the_cxx_testbench(testbenches, tmp_path, case_id):
+    case = BY_ID[case_id]
+    layer = layer_of(case)
+    res = csim_layer(layer, count=VECTORS, build_dir=tmp_path, cache_dir=cxx.CACHE)
+    assert res.exe == testbenches[(case.kind, case.config, case.geometry)]  # prebuilt, not new
+    assert res.passed and res.returncode == 0, res.output
+    n = int(np.prod(case.geometry.shape("top")))
+    assert (f"PASS: {VECTORS} vector(s), {VECTORS} tensor(s), {VECTORS * n} elements "
+            "checked bit for bit, 0 mismatches") in res.output, res.output
