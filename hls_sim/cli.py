@@ -182,26 +182,56 @@ def verify_cmd(golden_dir: str) -> None:
               "and print where it is.")
 @click.option("--count", type=int, default=1, show_default=True, metavar="N",
               help="Vectors to check (vector 0 is the layer's input).")
+@click.option("--ndebug", is_flag=True, help="Build with -DNDEBUG: the ap_types headers' "
+              "assertions off (their debug build is the default).")
+@click.option("--cflags", metavar='"FLAGS"', help="Extra compiler flags, split like a shell "
+              "would; each starts with '-' (no shell metacharacters). Passed as arguments.")
 @sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
-def csim_cmd(layer_file: str, ap_types: str | None, keep: bool, count: int) -> None:
+def csim_cmd(layer_file: str, ap_types: str | None, keep: bool, count: int, ndebug: bool,
+             cflags: str | None) -> None:
     """C simulation: LAYER.yaml's golden set through testbench/golden_tb.cpp and the C++
-    kernel, compiled with g++. Exit status 0 only when every output bit matches.
+    kernel, compiled with g++ ($CXX). Exit status 0 PASS, 1 mismatches, 2 bad input or no
+    toolchain, 3 the compile failed, 4 the testbench crashed or the headers' debug build
+    asserted, 5 the testbench refused the golden set, 130/143 interrupted (SIGINT/SIGTERM).
 
     Example: hls-sim csim weights/conv1x1.yaml --count 4
     """
-    from hls_sim.csim import csim_layer, summary
+    from hls_sim.csim import EXIT, CflagsError, csim_layer, parse_cflags, summary
     from hls_sim.golden import GoldenError
     from hls_sim.layer import LayerError, load_layer
-    from hls_sim.toolchain import ToolchainError
+    from hls_sim.toolchain import BuildError, ToolchainError
 
     try:
+        extra = parse_cflags(cflags)  # refused before any work
         layer = load_layer(layer_file)
-        res = csim_layer(layer, count=count, ap_types=ap_types, keep=keep)
-    except (LayerError, GoldenError, ToolchainError) as e:
+        res = csim_layer(layer, count=count, ap_types=ap_types, keep=keep, ndebug=ndebug,
+                         cflags=extra)
+    except BuildError as e:
+        click.echo(f"hls-sim: error: build failed: {e.cxx} ({_cxx_origin()}) "
+                   + (f"was killed by signal {-e.returncode}" if e.returncode < 0
+                      else f"exited with status {e.returncode}")
+                   + (":" if e.errors else " and printed nothing (no output)"), err=True)
+        for ln in e.errors:
+            click.echo(f"  {ln}", err=True)
+        if getattr(e, "build_dir", None) is not None:
+            click.echo(f"kept      {e.build_dir}", err=True)
+        sys.exit(EXIT["build"])
+    except (LayerError, GoldenError, ToolchainError, CflagsError) as e:
         raise UserError(" ".join(str(e).split())) from None
+    except KeyboardInterrupt:
+        click.echo("hls-sim: interrupted by SIGINT; temporary files removed", err=True)
+        sys.exit(EXIT["sigint"])
     click.echo(summary(layer, res))
-    if not res.passed:
-        sys.exit(1)
+    if res.outcome in ("sigint", "sigterm"):
+        click.echo(f"hls-sim: interrupted by {res.outcome.upper()}; temporary files removed",
+                   err=True)
+    sys.exit(res.exit_status)
+
+
+def _cxx_origin() -> str:
+    from hls_sim.toolchain import cxx_origin
+
+    return cxx_origin()
 
 
 @main.command("report")

@@ -22,7 +22,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -34,7 +36,8 @@ from typing import Sequence
 from hls_sim.golden import (CONFIG_HEADER, KERNEL_SOURCE, SELECT_HEADER, GoldenSet,
                             write_golden)
 from hls_sim.layer import Layer
-from hls_sim.toolchain import ToolchainError, compile_cpp, find_ap_types, find_cxx
+from hls_sim.toolchain import (BuildError, ToolchainError, compile_cpp, cxx_origin,
+                               find_ap_types, find_cxx)
 
 TESTBENCH = Path("testbench") / "golden_tb.cpp"
 FLAGS = ("-std=c++14", "-O1", "-w")
@@ -42,6 +45,83 @@ UNITY = "HLS_SIM_GOLDEN_UNITY"  # the kernel compiled into the testbench: one pa
 GENERATED = (SELECT_HEADER, CONFIG_HEADER, KERNEL_SOURCE)
 RUN_TIMEOUT_S = 600
 PASS, FAIL, UNUSABLE = 0, 1, 2  # the testbench's exit statuses
+TIMED_OUT = 124  # run_testbench's status for a testbench that gave no result in time
+NDEBUG = "-DNDEBUG"  # --ndebug: the ap_types headers' assertions off
+
+# hls-sim csim's exit statuses, one per outcome (README, docs/golden.md)
+EXIT = {
+    "pass": 0,          # every bit matches
+    "mismatch": 1,      # the testbench compared and found differences
+    "toolchain": 2,     # no compiler or no headers (or a bad layer / bad option): one line
+    "build": 3,         # the compiler ran and failed
+    "crash": 4,         # the testbench crashed, asserted (headers' debug build) or hung
+    "unusable": 5,      # the testbench refused the golden set (its exit status 2)
+    "sigint": 130,      # interrupted (Ctrl-C)
+    "sigterm": 143,     # terminated
+}
+_SHELL_META = re.compile(r"[\s;&|<>$`\\\"'(){}\[\]*?~!#%^]")
+
+
+class CflagsError(ValueError):
+    """A --cflags word that is not a plain compiler option."""
+
+
+def parse_cflags(text: str | Sequence[str] | None) -> list[str]:
+    """Extra compiler flags: a string split like a shell would (``shlex.split``, nothing
+    expanded) or a list; each must start with ``-`` and hold no shell metacharacter or
+    whitespace. They are passed to the compiler as arguments, never through a shell."""
+    if text is None:
+        return []
+    if isinstance(text, str):
+        try:
+            words = shlex.split(text)
+        except ValueError as e:
+            raise CflagsError(f"--cflags {text!r}: {e}") from None
+    else:
+        words = list(text)
+    for w in words:
+        if not w.startswith("-") or len(w) < 2:
+            raise CflagsError(f"--cflags: {w!r} is not a compiler option (each flag starts "
+                              "with '-')")
+        bad = _SHELL_META.search(w)
+        if bad:
+            raise CflagsError(f"--cflags: {w!r} contains {bad.group()!r} (no whitespace or "
+                              "shell metacharacters in flags)")
+    return words
+
+
+def outcome(returncode: int, output: str) -> str:
+    """What a testbench run means: a key of :data:`EXIT` (``assertion`` for an assertion in
+    the headers' debug build, which exits with status ``crash``)."""
+    if returncode == PASS:
+        return "pass"
+    if returncode == FAIL:
+        return "mismatch"
+    if returncode == UNUSABLE:
+        return "unusable"
+    if returncode in (-signal.SIGINT, 128 + signal.SIGINT):
+        return "sigint"
+    if returncode in (-signal.SIGTERM, 128 + signal.SIGTERM):
+        return "sigterm"
+    if returncode == -signal.SIGABRT and assertion_line(output):
+        return "assertion"
+    return "crash"
+
+
+def assertion_line(output: str) -> str | None:
+    """The line of an assertion failure in the testbench's output (glibc's ``Assertion `...'
+    failed``, or the headers' own messages), or None."""
+    for ln in output.splitlines():
+        if "Assertion" in ln or "Attempting to" in ln:
+            return ln.strip()
+    return None
+
+
+def _signal_name(n: int) -> str:
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return f"signal {n}"
 
 
 def source_root() -> Path:
@@ -58,13 +138,28 @@ class CsimResult:
     """The outcome of one C simulation."""
 
     passed: bool
-    returncode: int  # the testbench's: 0 PASS, 1 mismatches, 2 golden set unusable
+    returncode: int  # the testbench's: 0 PASS, 1 mismatches, 2 golden set unusable,
+    #                  negative: killed by that signal, TIMED_OUT: no result in time
     output: str  # the testbench's summary (stdout, then stderr)
     golden: GoldenSet
     exe: Path
     build_dir: Path | None  # kept for inspection (``keep``), else None (deleted)
     compile_seconds: float
     run_seconds: float
+    cxx: str = "g++"  # the compiler that built the testbench
+    flags: tuple[str, ...] = FLAGS  # its flags
+
+    @property
+    def outcome(self) -> str:
+        """``pass``, ``mismatch``, ``unusable``, ``assertion``, ``crash``, ``sigint`` or
+        ``sigterm`` (see :func:`outcome`)."""
+        return outcome(self.returncode, self.output)
+
+    @property
+    def exit_status(self) -> int:
+        """hls-sim csim's exit status for this result (:data:`EXIT`)."""
+        o = self.outcome
+        return EXIT["crash" if o == "assertion" else o]
 
 
 def _digest(paths: Sequence[Path], extra: str) -> str:
@@ -165,7 +260,7 @@ def run_testbench(exe: str | os.PathLike, golden_dir: str | os.PathLike,
         proc = subprocess.run([str(exe), str(golden_dir)], capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
-        return UNUSABLE, f"golden_tb: ERROR: no result within {timeout:g} s\n"
+        return TIMED_OUT, f"golden_tb: ERROR: no result within {timeout:g} s (stopped)\n"
     except OSError as e:
         raise ToolchainError(f"cannot run {exe}: {e.strerror or e}") from None
     out = proc.stdout + (proc.stderr if proc.stderr else "")
@@ -176,13 +271,18 @@ def run_testbench(exe: str | os.PathLike, golden_dir: str | os.PathLike,
 
 def csim_layer(layer: Layer, *, count: int = 1, ap_types: str | os.PathLike | None = None,
                keep: bool = False, build_dir: str | os.PathLike | None = None,
-               cache_dir: str | os.PathLike | None = None) -> CsimResult:
+               cache_dir: str | os.PathLike | None = None, ndebug: bool = False,
+               cflags: str | Sequence[str] | None = None) -> CsimResult:
     """Golden set, compile, run: the C++ kernel against the Python twin, every bit.
 
     The build folder (``build_dir``, or a new temporary folder) holds ``golden/`` (the set)
-    and ``golden_tb`` (the executable); it is deleted afterwards unless ``keep``.
+    and ``golden_tb`` (the executable); it is deleted afterwards unless ``keep``. ``ndebug``
+    adds ``-DNDEBUG`` (the headers' assertions off); ``cflags`` are extra compiler flags
+    (:func:`parse_cflags`), after the defaults. A failed compile raises
+    :class:`~hls_sim.toolchain.BuildError` (its ``build_dir`` set when the folder is kept).
     """
-    find_cxx()  # a clear error before any work when the toolchain is missing
+    flags = (*FLAGS, *([NDEBUG] if ndebug else []), *parse_cflags(cflags))
+    cxx = find_cxx()  # a clear error before any work when the toolchain is missing
     find_ap_types(ap_types)
     source_root()
     own = build_dir is None  # a temporary folder of our own: deleted unless keep
@@ -194,8 +294,12 @@ def csim_layer(layer: Layer, *, count: int = 1, ap_types: str | os.PathLike | No
     try:
         gs = write_golden(layer, build / "golden", count=count, force=True)
         t0 = time.perf_counter()
-        exe = build_testbench(gs.path, build / "golden_tb", ap_types=ap_types,
-                              cache_dir=cache_dir)
+        try:
+            exe = build_testbench(gs.path, build / "golden_tb", ap_types=ap_types,
+                                  cache_dir=cache_dir, flags=flags)
+        except BuildError as e:
+            e.build_dir = build if (keep or not own) else None
+            raise
         t1 = time.perf_counter()
         rc, out = run_testbench(exe, gs.path)
         t2 = time.perf_counter()
@@ -203,7 +307,32 @@ def csim_layer(layer: Layer, *, count: int = 1, ap_types: str | os.PathLike | No
         if own and not keep:
             shutil.rmtree(build, ignore_errors=True)
     kept = build if (keep or not own) else None
-    return CsimResult(rc == PASS, rc, out, gs, exe, kept, t1 - t0, t2 - t1)
+    return CsimResult(rc == PASS, rc, out, gs, exe, kept, t1 - t0, t2 - t1, cxx, flags)
+
+
+def verdict(res: CsimResult) -> list[str]:
+    """The last lines ``hls-sim csim`` prints: PASS, or FAIL and what kind of failure."""
+    o, rc = res.outcome, res.returncode
+    if o == "pass":
+        return ["PASS"]
+    if o == "mismatch":
+        return ["FAIL"]
+    if o == "unusable":
+        return ["FAIL: the testbench refused the golden set as unusable (testbench exit status "
+                "2; see its message above); nothing was compared"]
+    if o == "assertion":
+        return ["FAIL: the ap_types headers' debug build asserted (testbench exit status -6, "
+                "SIGABRT):",
+                f"  {assertion_line(res.output)}",
+                "This is not a mismatch: the testbench stopped at the assertion before "
+                "comparing; --ndebug builds with -DNDEBUG (the headers' assertions off)."]
+    if o in ("sigint", "sigterm"):
+        return [f"FAIL: the testbench was interrupted ({_signal_name(-rc if rc < 0 else rc - 128)})"]
+    if rc == TIMED_OUT:
+        return ["FAIL: the testbench gave no result in time and was stopped (a hang, not a "
+                "mismatch)"]
+    how = f"killed by {_signal_name(-rc)}" if rc < 0 else f"exit status {rc}"
+    return [f"FAIL: the testbench crashed ({how}); this is not a mismatch"]
 
 
 def summary(layer: Layer, res: CsimResult) -> str:
@@ -213,12 +342,14 @@ def summary(layer: Layer, res: CsimResult) -> str:
     lines = [f"csim      {layer.path}" + (f"  ({layer.name})" if layer.name else ""),
              f"kernel    {m['kernel']['name']} (C++ {m['kernel']['function']}: "
              f"{m['kernel']['template']}<hls_sim_layer>), configuration "
-             f"{m['config_id']}; {n} vector{'s' if n != 1 else ''}; g++ "
+             f"{m['config_id']}; {n} vector{'s' if n != 1 else ''}; {Path(res.cxx).name} "
              f"{res.compile_seconds:.2f} s, testbench {res.run_seconds:.2f} s"]
     lines += ["| " + ln for ln in res.output.rstrip("\n").splitlines()]
     if res.build_dir is not None:
         lines.append(f"kept      {res.build_dir}  (the golden set in golden/; rerun: "
                      f"{shlex.quote(str(res.exe))} {shlex.quote(str(res.golden.path))})")
-    lines.append("PASS" if res.passed else
-                 "FAIL" + ("" if res.returncode == FAIL else f" (testbench exit status {res.returncode})"))
+    extra = res.flags[len(FLAGS):]
+    if extra:
+        lines.insert(2, f"flags     {' '.join(shlex.quote(f) for f in res.flags)}")
+    lines += verdict(res)
     return "\n".join(lines)

@@ -31,6 +31,34 @@ class ToolchainError(RuntimeError):
     """g++ or the ap_types headers are missing, or a compile failed."""
 
 
+class BuildError(ToolchainError):
+    """The compiler ran and failed: which compiler, its exit status and what it said."""
+
+    def __init__(self, message: str, *, cxx: str, returncode: int, output: str,
+                 errors: Sequence[str]) -> None:
+        super().__init__(message)
+        self.cxx = cxx  # the compiler that ran (a path)
+        self.returncode = returncode
+        self.output = output  # its stderr, then stdout
+        self.errors = list(errors)  # its first error lines (or first lines), for display
+
+
+ERROR_LINES = 8  # lines of the compiler's output a BuildError quotes
+
+
+def cxx_origin() -> str:
+    """Where the compiler :func:`find_cxx` returns comes from: ``$CXX`` or the default."""
+    return f"$CXX={os.environ['CXX']}" if os.environ.get("CXX") else "g++ on PATH"
+
+
+def first_errors(output: str, limit: int = ERROR_LINES) -> list[str]:
+    """The compiler's first error lines: from the first line saying ``error`` (with the lines
+    after it, its context), else the output's first lines; at most ``limit``."""
+    lines = [ln for ln in output.splitlines() if ln.strip()]
+    start = next((i for i, ln in enumerate(lines) if "error" in ln.lower()), 0)
+    return lines[start:start + limit]
+
+
 def _has_header(d: Path) -> bool:
     return (d / HEADER).is_file()
 
@@ -100,10 +128,20 @@ def compile_cpp(
     cmd += [f"-I{find_ap_types(ap_types)}"]
     cmd += [str(Path(s)) for s in sources]
     cmd += ["-o", str(Path(output))]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:  # found on PATH but not runnable
+        raise ToolchainError(f"C++ compiler {cmd[0]} ({cxx_origin()}) cannot be run: "
+                             f"{e.strerror or e}") from None
     if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if "error" in ln), proc.stderr[:500])
-        raise ToolchainError(f"g++ failed compiling {', '.join(map(str, sources))}: {first}")
+        output = proc.stderr + proc.stdout
+        errors = first_errors(output)
+        status = (f"killed by signal {-proc.returncode}" if proc.returncode < 0
+                  else f"exit status {proc.returncode}")
+        said = ": " + errors[0] if errors else " (no output)"
+        raise BuildError(f"C++ compiler {cmd[0]} ({cxx_origin()}) failed with {status} "
+                         f"compiling {', '.join(map(str, sources))}{said}",
+                         cxx=cmd[0], returncode=proc.returncode, output=output, errors=errors)
     return Path(output)
 
 
