@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from hls_sim.kernels import KINDS, Geometry, KernelConfig, KernelResult, Kind
-from hls_sim.kernels.hls_config import CHANNELS, HEIGHT, TILE_H, TILE_W, TYPE_NAMES, WIDTH
+from hls_sim.kernels.hls_config import (CHANNELS, HEIGHT, TILE_H, TILE_W, TYPE_NAMES, WIDTH,
+                                       WidthError, undefined_conversions)
 from hls_sim.types import Format, OMode, QMode, parse
 
 MAX_LAYER_FILE_BYTES = 1 << 20  # a layer file is a few lines; arrays go in .npy files
@@ -117,6 +118,10 @@ class Layer:
     factor_requested: np.ndarray | None = None
     """The factor's values as the file wrote them (float64, shaped as ``factor``), before
     rounding to factor_t; None when it gave raw integers ({raw: ...} or {file: ...})."""
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    """One line for each conversion of the datapath whose C++ result is undefined (the
+    headers' ap_fixed -> ap_int conversion of a source with I < 0; see README, "Header
+    behaviours worth knowing"); empty for the seed."""
 
     def __post_init__(self) -> None:
         if self.geometry is None:
@@ -515,7 +520,8 @@ class _Parser:
         return Layer(self.file, kernel, config, bottom, weight, bias, factor, top, name,
                      description, sources,
                      tuple(k for k in ("top", "name", "description", "float") if k in data),
-                     float_model, geom, getattr(self, "factor_requested", None))
+                     float_model, geom, getattr(self, "factor_requested", None),
+                     undefined_conversions(config.plan()))
 
     def geometry(self, kind: Kind, data: dict, config: KernelConfig) -> Geometry:
         """The kind's parameters from the file's top-level keys; the input's channels and
@@ -597,8 +603,10 @@ class _Parser:
         problem = lsb_units_problem(config)
         if problem:
             raise self.err("types", problem)
-        try:
+        try:  # every expression's width: what the headers can build
             config.plan()
+        except WidthError as e:
+            raise self.err(f"types.{e.type_name}", e.reason) from None
         except ValueError as e:
             raise self.err("types", str(e)) from None
         return config

@@ -69,7 +69,7 @@ def run_layer(layer: Layer, repeat: bool = True) -> LayerRun:
     comparison = compare_layer(layer, result.top.raw)
     loss = factor_precision(layer)
     return LayerRun(layer, result, comparison, first, steady, time.perf_counter() - start,
-                    [loss.message()] if loss is not None else [])
+                    list(layer.warnings) + ([loss.message()] if loss is not None else []))
 
 
 # ---- a factor that factor_t cannot hold --------------------------------------------------------

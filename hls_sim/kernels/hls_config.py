@@ -13,6 +13,7 @@ from functools import lru_cache, reduce
 from typing import Any
 
 from hls_sim.types import Format, parse, result_type
+from hls_sim.types.format import MAX_WIDTH
 from hls_sim.types.rules import conversion_params
 
 TYPE_NAMES = ("in_t", "out_t", "weight_t", "bias_t", "factor_t", "acc_t", "qd_t", "sum_t")
@@ -112,6 +113,7 @@ class Plan:
 
     @classmethod
     def of(cls, c: KernelConfig) -> "Plan":
+        check_widths(c)
         product = result_type("*", c.weight_t, c.in_t)
         engine = _tree_type(product, 16)
         chain9 = reduce(lambda a, _: result_type("+", a, product), range(8), product)
@@ -146,3 +148,124 @@ class Plan:
         m = o.max_raw if top_raw is None else top_raw
         t = m << shift if shift >= 0 else m >> -shift  # floor(max * 2**shift)
         return min(t, s.max_raw)  # clamped: above sum_t's range the test never fires
+
+
+# ---- what the headers can build, and what they leave undefined -------------------------------
+class WidthError(ValueError):
+    """An intermediate expression of the C++ datapath wider than the headers build (more than
+    MAX_WIDTH bits: the C++ stops with "Bitwidth exceeds the default max value 1024").
+    ``type_name`` (the expression's first operand type), ``spelling``, ``what``, ``width``."""
+
+    def __init__(self, type_name: str, spelling: str, what: str, width: int):
+        self.type_name, self.spelling, self.what, self.width = type_name, spelling, what, width
+        self.reason = (f"{spelling}: {what} needs {width} bits, more than the headers' "
+                       f"{MAX_WIDTH}")
+        super().__init__(f"{type_name}: {self.reason}")
+
+
+# (kind, width, int_bits, signed), unbounded (a Format refuses widths above MAX_WIDTH)
+def _t(f: Format) -> tuple:
+    return (f.kind, f.width, f.int_bits, f.signed)
+
+
+def _add(a: tuple, b: tuple) -> tuple:
+    (ka, w1, i1, s1), (kb, w2, i2, s2) = a, b
+    if ka == "int" and kb == "int":
+        w = max(w1 + (s2 and not s1), w2 + (s1 and not s2)) + 1
+        return ("int", w, w, s1 or s2)
+    i = max(i1 + (s2 and not s1), i2 + (s1 and not s2)) + 1
+    return ("fixed", i + max(w1 - i1, w2 - i2), i, s1 or s2)
+
+
+def _mul(a: tuple, b: tuple) -> tuple:
+    (ka, w1, i1, s1), (kb, w2, i2, s2) = a, b
+    kind = "int" if ka == kb == "int" else "fixed"
+    return (kind, w1 + w2, i1 + i2, s1 or s2)
+
+
+def _acc_width(acc: tuple, b: tuple) -> int:
+    """``acc += b``: ap_fixed_base's += builds ``acc + b`` (then converts back); ap_int_base's
+    adds into acc's own width (checked with g++: ap_int<1024> += ap_int<1024> runs,
+    ap_fixed<1024,1000> += itself stops at ap_fixed<1025>)."""
+    return _add(acc, b)[1] if acc[0] == "fixed" else max(acc[1], b[1])
+
+
+INT_T = ("int", 32, 32, True)  # a C++ int operand (the literal 0)
+
+
+def compare_width(a: tuple, b: tuple) -> int:
+    """The widest ap_* value the headers construct to evaluate ``a < b`` (or >, ==, ...).
+
+    Two ap_int operands compare directly. Otherwise (ap_fixed_base's OP_CMP_AF, reached
+    through AF_REL_OP_WITH_INT / _WITH_AP_INT, which turn an int or ap_int<W> operand into
+    ap_fixed_base<W, W>) the left operand is ``this`` (F = W - I fraction bits), the right
+    ``op2`` (F2): equal F compares the raws; F > F2 converts op2 to
+    ap_fixed_base<max(W2 + F - F2, 1), I2>; F < F2 converts this to
+    ap_fixed_base<max(W + F2 - F + 1, 1), I + 1>. Only the branch taken runs (the width
+    check is at run time, in the constructor's report()), so only its type counts.
+    """
+    (ka, w, i, _), (kb, w2, i2, _) = a, b
+    if ka == "int" and kb == "int":
+        return max(w, w2)
+    f, f2 = w - i, w2 - i2
+    if f == f2:
+        return max(w, w2)
+    if f > f2:
+        return max(w, w2, max(w2 + f - f2, 1))
+    return max(w, w2, max(w + f2 - f + 1, 1))
+
+
+def datapath_widths(c: KernelConfig) -> list[tuple[str, str, int]]:
+    """``(type name, expression, width)`` for every intermediate expression of the C++
+    datapath (hls_layer.h, hls_kernels.h, the whole-map kinds), in datapath order; the type
+    name is the expression's first operand."""
+    t = {n: _t(getattr(c, n)) for n in TYPE_NAMES}
+    product = _mul(t["weight_t"], t["in_t"])
+    level = product
+    for _ in range(4):  # compute_engine_16: four levels of a balanced tree
+        level = _add(level, level)
+    chain = product
+    for _ in range(8):
+        chain = _add(chain, product)
+    qd_src = _mul(t["acc_t"], t["factor_t"])
+    return [
+        ("weight_t", "the product weight_t * in_t", product[1]),
+        ("weight_t", "the adder tree of 16 products (compute_engine_16)", level[1]),
+        ("weight_t", "the depthwise sum of nine products", chain[1]),
+        ("acc_t", "the accumulation acc_t += acc_t", _acc_width(t["acc_t"], t["acc_t"])),
+        ("acc_t", "the accumulation acc_t += product", _acc_width(t["acc_t"], product)),
+        ("acc_t", "the product acc_t * factor_t", qd_src[1]),
+        ("bias_t", "the bias add bias_t + qd_t", _add(t["bias_t"], t["qd_t"])[1]),
+        ("sum_t", "the relu comparison x < 0 (sum_t vs int)", compare_width(t["sum_t"], INT_T)),
+        ("sum_t", "the relu comparison x > top (sum_t vs out_t)",
+         compare_width(t["sum_t"], t["out_t"])),
+        ("out_t", "the out_t maximum's test m < 0 (out_t vs int)",
+         compare_width(t["out_t"], INT_T)),
+    ]
+
+
+def check_widths(c: KernelConfig) -> None:
+    """Raise :class:`WidthError` for the first expression the headers cannot build."""
+    for name, what, width in datapath_widths(c):
+        if width > MAX_WIDTH:
+            raise WidthError(name, str(getattr(c, name)), what, width)
+
+
+def undefined_conversions(plan: Plan) -> list[str]:
+    """One line for each conversion of the datapath the headers leave undefined: an
+    ap_fixed source with I < 0 converted to ap_int/ap_uint (to_ap_int_base never assigns
+    its result then). hls-sim computes what the I = 0 rule gives (0, or -1 for a negative
+    value: rules.fixed_to_int)."""
+    c = plan.config
+    steps = [(plan.engine_t, "the adder tree's sum", "acc_t", c.acc_t),
+             (plan.chain9_t, "the depthwise sum of nine products", "acc_t", c.acc_t),
+             (plan.scaled_t, "acc_t * factor_t", "qd_t", c.qd_t),
+             (plan.biased_t, "bias_t + qd_t", "sum_t", c.sum_t),
+             (c.sum_t, "sum_t", "out_t", c.out_t)]
+    out = []
+    for src, what, name, dst in steps:
+        if src.kind == "fixed" and src.int_bits < 0 and dst.kind == "int":
+            out.append(f"{what} ({src}, I = {src.int_bits} < 0) to {name} ({dst}): undefined in "
+                       f"the C++ (the headers' to_ap_int_base leaves its result unassigned for "
+                       f"I < 0); hls-sim gives the I = 0 rule's value (0, -1 if negative)")
+    return out
