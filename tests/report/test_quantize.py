@@ -146,7 +146,7 @@ def test_quantize_then_report(npy):
     (["--sample", "-1"], ["--sample: '-1' is not an index"]),
     (["--sample", "\u00b2"], ["--sample: '\u00b2' is not an index"]),  # '²'.isdigit() is True
     (["--sample", "\u0663"], ["--sample: '\u0663' is not an index"]),  # an Arabic-Indic 3
-    (["-t", "out_t=ap_ufixed<8,1100>"], ["type out_t: ap_ufixed<8,1100>: 1100 integer bits"]),
+    (["-t", "out_t=ap_ufixed<8,1100>"], ["1100 bits, more than the headers' 1024"]),
     (["-t", "acc=ap_int<8>"], ["expected NAME=TYPE with NAME one of"]),
     (["-t", "acc_t=ap_int<0>"], ["--type: acc_t: 'ap_int<0>': width must be 1..1024"]),
     (["--kernel", "conv2d"], ["kernel: expected one of conv1x1, dw_conv3x3"]),
