@@ -52,8 +52,7 @@ import numpy as np
 import hls_sim
 from hls_sim.kernels import KINDS, Geometry, KernelConfig, Kind
 from hls_sim.kernels import conv2d as _conv2d
-from hls_sim.kernels.conv_transpose import as_conv
-from hls_sim.kernels.hls_config import TYPE_NAMES
+from hls_sim.kernels.hls_config import ENGINE_TYPES
 from hls_sim.layer import Layer, NotRegularError, open_regular
 from hls_sim.types import Format, parse
 
@@ -118,10 +117,11 @@ _TRAITS_LINE = re.compile(r"(//[^\n]*|#pragma once|#include \"hls_layer\.h\"|str
 
 
 def _traits_values(kind: Kind, geom: Geometry, config: KernelConfig) -> tuple[list, list]:
-    """The traits struct's typedefs and integer members for a layer of ``kind``."""
+    """The traits struct's typedefs and integer members for a layer of ``kind`` (the kind's
+    registry entry says which types and members)."""
     c = config
-    names = list(TYPE_NAMES) if kind.epilogue else ["in_t", "out_t"]
-    types = [(n, getattr(c, n)) for n in names]
+    types = [(n, getattr(c, n)) for n in kind.types] + list(kind.extra_types(c.plan(), geom))
+    types += [(n, getattr(c, n)) for n in ENGINE_TYPES if getattr(c, n) is not None]
     ints: list[tuple[str, int, str]] = [("RELU_CLIP", int(c.relu_clip), "")]
     if kind.epilogue:
         n_factor = geom.out_channels if c.per_channel_factor else 1
@@ -130,25 +130,7 @@ def _traits_values(kind: Kind, geom: Geometry, config: KernelConfig) -> tuple[li
                  ("ACTIVATION", _conv2d.ACTIVATIONS.index(act), f"HLS_SIM_ACT_{act.upper()}")]
         if act == "clip":
             ints.append(("CLIP_RAW", _conv2d.clip_raw(c.out_t, geom), "the raw out_t of clip_at"))
-    if kind.seed:
-        return types, ints
-    ci, h, w = geom.shape("input")
-    co, ho, wo = geom.shape("top")
-    ints += [("C_IN", ci, ""), ("C_OUT", co, ""), ("H", h, ""), ("W", w, ""),
-             ("H_OUT", ho, ""), ("W_OUT", wo, "")]
-    if kind.epilogue:
-        conv = as_conv(geom) if "output_padding" in kind.param_names else geom
-        types.append(("wide_t", _conv2d.wide_type(c.plan(), conv)))
-        acc = geom["accumulate"]
-        ints += [("K", geom["kernel_size"], ""), ("S", geom["stride"], ""), ("P", geom["padding"], ""),
-                 ("D", geom["dilation"], ""), ("G", geom["groups"], ""),
-                 ("OUT_PAD", geom.get("output_padding", 0), ""),
-                 ("ACCUMULATE", _conv2d.ACCUMULATE.index(acc), f"HLS_SIM_ACC_{acc.upper()}")]
-    else:
-        mode = geom["mode"]
-        ints += [("F", geom["scale"], ""), ("HALO", geom["halo"], ""),
-                 ("MODE", ("nearest", "zeros").index(mode), f"HLS_SIM_UP_{mode.upper()}")]
-    return types, ints
+    return types, ints + list(kind.traits(geom, c))
 
 
 def layer_header(kind: Kind, geom: Geometry, config: KernelConfig) -> str:
@@ -507,7 +489,7 @@ def _fill(layer: Layer, d: Path, count: int, encoding: str) -> dict:
 
 def _config_info(c: KernelConfig) -> dict:
     d = c.to_dict()
-    d["cpp"] = {n: cpp_type(getattr(c, n)) for n in TYPE_NAMES}
+    d["cpp"] = {n: cpp_type(f) for n, f in c.named_types()}
     return d
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from hls_sim.kernels import KINDS, Geometry, KernelConfig, KernelResult, Kind
-from hls_sim.kernels.hls_config import (CHANNELS, HEIGHT, TILE_H, TILE_W, TYPE_NAMES, WIDTH,
+from hls_sim.kernels.hls_config import (CHANNELS, CONFIG_TYPES, HEIGHT, TILE_H, TILE_W, WIDTH,
                                        WidthError, undefined_conversions)
 from hls_sim.types import Format, OMode, QMode, parse
 
@@ -405,8 +405,7 @@ def lsb_units_problem(config: KernelConfig) -> str | None:
     are float64 numbers) and at least the smallest float64."""
     out = config.out_t
     fo = out.frac_bits
-    for n in TYPE_NAMES:
-        t = getattr(config, n)
+    for n, t in config.named_types():
         shift = fo - t.frac_bits  # t's LSB is 2**shift LSBs of out_t
         if shift > LSB_UNITS_MAX_BITS or -shift > FLOAT_MAX_FRAC_BITS:
             return (f"the LSB of {n} {t} is 2**{shift} LSBs of out_t {out}, the unit in which "
@@ -494,6 +493,9 @@ class _Parser:
         description = self.text(data, "description", single_line=False)
         config = self.config(data)
         geom = self.geometry(kind, data, config)
+        problem = kind.engine_types_problem(geom, config)
+        if problem:
+            raise self.err(f"types.{problem[0]}", problem[1])
         c = config
         factor = weight = bias = None
         sources: dict[str, str] = {}
@@ -579,7 +581,7 @@ class _Parser:
         if not isinstance(types, dict):
             raise self.err("types", f"expected a mapping of type names (in_t: ap_uint<8>, ...), "
                                     f"got {_typename(types)}")
-        self.check_keys(types, TYPE_NAMES, "types")
+        self.check_keys(types, CONFIG_TYPES, "types")
         fmts: dict[str, Any] = {}
         for n, v in types.items():
             fmts[n] = self.spelling(v, f"types.{n}")

@@ -20,7 +20,6 @@ import numpy as np
 
 from hls_sim.files import write_files
 from hls_sim.kernels import KernelResult
-from hls_sim.kernels.hls_config import TYPE_NAMES
 from hls_sim.layer import Layer
 from hls_sim.reference import Comparison, compare_layer
 from hls_sim.types import Format
@@ -303,7 +302,7 @@ def _replay_yaml(run: LayerRun, names: tuple[str, ...]) -> str:
     d["description"] = f"written by hls-sim run from {ly.path}"
     d.update(ly.geometry.values)
     cfg = ly.config.to_dict()
-    d["types"] = {n: cfg[n] for n in TYPE_NAMES}
+    d["types"] = {n: str(f) for n, f in ly.config.named_types()}
     d["relu_clip"] = cfg["relu_clip"]
     if ly.spec.epilogue:
         d["per_channel_factor"] = cfg["per_channel_factor"]

@@ -23,6 +23,10 @@
 //                                           (wraps or saturates as out_t's own modes say).
 //   HLS_SIM_PER_CHANNEL_FACTOR  0        0: the kernels take one `factor_t factor`.
 //                                        1: they take `factor_t factor[16]`, one per output channel.
+//   HLS_SIM_PRODUCT_T           0        1: the header also typedefs product_t, the type of
+//                                           compute_engine_16's products (else natural).
+//   HLS_SIM_TREE_T              0        1: the header also typedefs tree_t, the type of
+//                                           compute_engine_16's adders (else natural).
 //
 // Derived (do not set): HLS_SIM_FACTOR_PARAM (the kernels' last parameter) and
 // HLS_SIM_FACTOR(c) (the factor used for output channel c), and hls_sim_global_config: the
@@ -60,6 +64,12 @@ typedef ap_int<18> sum_t;
 #ifndef HLS_SIM_PER_CHANNEL_FACTOR
 #define HLS_SIM_PER_CHANNEL_FACTOR 0
 #endif
+#ifndef HLS_SIM_PRODUCT_T
+#define HLS_SIM_PRODUCT_T 0
+#endif
+#ifndef HLS_SIM_TREE_T
+#define HLS_SIM_TREE_T 0
+#endif
 
 #if (HLS_SIM_RELU_CLIP != 0) && (HLS_SIM_RELU_CLIP != 1)
 #error "HLS_SIM_RELU_CLIP must be 0 or 1"
@@ -90,6 +100,12 @@ struct hls_sim_global_config {
     static const int RELU_CLIP = HLS_SIM_RELU_CLIP;
     static const int N_FACTOR = HLS_SIM_PER_CHANNEL_FACTOR ? 16 : 1;
     static const int ACTIVATION = HLS_SIM_ACT_RELU;
+#if HLS_SIM_PRODUCT_T
+    typedef ::product_t product_t;  // compute_engine_16's products (hls_layer.h)
+#endif
+#if HLS_SIM_TREE_T
+    typedef ::tree_t tree_t;  // compute_engine_16's adders (hls_layer.h)
+#endif
 };
 
 #endif  // HLS_SIM_HLS_CONFIG_H

@@ -34,49 +34,89 @@
 #define HLS_SIM_UP_NEAREST 0  // each pixel repeated F x F times
 #define HLS_SIM_UP_ZEROS 1    // each pixel at the top left of its F x F cell, zeros elsewhere
 
-// Sixteen products w[k] * x[k] summed by a balanced adder tree. Each product and each sum has
-// the natural ap_* result type (a sum is one bit wider than its wider operand), so nothing
-// before the final conversion can overflow; with the seed's types the products are ap_int<16>
-// and the total ap_int<20>. Only the return to acc_t can wrap or saturate (as acc_t's own
-// overflow mode says). The seed's compute_engine_16 (hls_kernels.h) is this function.
+// compute_engine_16's datapath types. By default each product and each sum of the adder tree
+// has the natural ap_* result type. A traits struct that declares `typedef ... product_t;`
+// converts every product to product_t (`product_t p = w * x;`), one that declares
+// `typedef ... tree_t;` converts the result of every adder of the tree to tree_t
+// (`tree_t s = a + b;`, 15 adders, four levels); the tree's total then returns as acc_t.
+// A struct without them keeps the natural types (SFINAE on the member's presence, C++11).
+template <class T>
+struct hls_sim_void { typedef void type; };
+
+template <class CFG, class = void>
+struct hls_sim_product {  // natural: the full-precision product
+    template <class A, class B>
+    static auto mul(const A& a, const B& b) -> decltype(a * b) { return a * b; }
+};
+template <class CFG>
+struct hls_sim_product<CFG, typename hls_sim_void<typename CFG::product_t>::type> {
+    template <class A, class B>
+    static typename CFG::product_t mul(const A& a, const B& b) {
+        typename CFG::product_t p = a * b;
+        return p;
+    }
+};
+
+template <class CFG, class = void>
+struct hls_sim_tree {  // natural: each sum one bit wider than its wider operand
+    template <class A, class B>
+    static auto add(const A& a, const B& b) -> decltype(a + b) { return a + b; }
+};
+template <class CFG>
+struct hls_sim_tree<CFG, typename hls_sim_void<typename CFG::tree_t>::type> {
+    template <class A, class B>
+    static typename CFG::tree_t add(const A& a, const B& b) {
+        typename CFG::tree_t s = a + b;
+        return s;
+    }
+};
+
+// Sixteen products w[k] * x[k] summed by a balanced adder tree. With the natural types
+// (the default) nothing before the final conversion can overflow: with the seed's types the
+// products are ap_int<16> and the total ap_int<20>, and only the return to acc_t can wrap or
+// saturate (as acc_t's own overflow mode says). With product_t / tree_t (above) each product /
+// each adder's result is converted as that type's modes say. The seed's compute_engine_16
+// (hls_kernels.h) is this function.
 template <class CFG>
 typename CFG::acc_t engine_16(const typename CFG::weight_t w[16], const typename CFG::in_t x[16]) {
     typedef typename CFG::acc_t acc_t;
-    auto p0 = w[0] * x[0];
-    auto p1 = w[1] * x[1];
-    auto p2 = w[2] * x[2];
-    auto p3 = w[3] * x[3];
-    auto p4 = w[4] * x[4];
-    auto p5 = w[5] * x[5];
-    auto p6 = w[6] * x[6];
-    auto p7 = w[7] * x[7];
-    auto p8 = w[8] * x[8];
-    auto p9 = w[9] * x[9];
-    auto p10 = w[10] * x[10];
-    auto p11 = w[11] * x[11];
-    auto p12 = w[12] * x[12];
-    auto p13 = w[13] * x[13];
-    auto p14 = w[14] * x[14];
-    auto p15 = w[15] * x[15];
+    typedef hls_sim_product<CFG> P;
+    typedef hls_sim_tree<CFG> T;
+    auto p0 = P::mul(w[0], x[0]);
+    auto p1 = P::mul(w[1], x[1]);
+    auto p2 = P::mul(w[2], x[2]);
+    auto p3 = P::mul(w[3], x[3]);
+    auto p4 = P::mul(w[4], x[4]);
+    auto p5 = P::mul(w[5], x[5]);
+    auto p6 = P::mul(w[6], x[6]);
+    auto p7 = P::mul(w[7], x[7]);
+    auto p8 = P::mul(w[8], x[8]);
+    auto p9 = P::mul(w[9], x[9]);
+    auto p10 = P::mul(w[10], x[10]);
+    auto p11 = P::mul(w[11], x[11]);
+    auto p12 = P::mul(w[12], x[12]);
+    auto p13 = P::mul(w[13], x[13]);
+    auto p14 = P::mul(w[14], x[14]);
+    auto p15 = P::mul(w[15], x[15]);
 
-    auto s0 = p0 + p1;
-    auto s1 = p2 + p3;
-    auto s2 = p4 + p5;
-    auto s3 = p6 + p7;
-    auto s4 = p8 + p9;
-    auto s5 = p10 + p11;
-    auto s6 = p12 + p13;
-    auto s7 = p14 + p15;
+    auto s0 = T::add(p0, p1);
+    auto s1 = T::add(p2, p3);
+    auto s2 = T::add(p4, p5);
+    auto s3 = T::add(p6, p7);
+    auto s4 = T::add(p8, p9);
+    auto s5 = T::add(p10, p11);
+    auto s6 = T::add(p12, p13);
+    auto s7 = T::add(p14, p15);
 
-    auto t0 = s0 + s1;
-    auto t1 = s2 + s3;
-    auto t2 = s4 + s5;
-    auto t3 = s6 + s7;
+    auto t0 = T::add(s0, s1);
+    auto t1 = T::add(s2, s3);
+    auto t2 = T::add(s4, s5);
+    auto t3 = T::add(s6, s7);
 
-    auto u0 = t0 + t1;
-    auto u1 = t2 + t3;
+    auto u0 = T::add(t0, t1);
+    auto u1 = T::add(t2, t3);
 
-    return acc_t(u0 + u1);
+    return acc_t(T::add(u0, u1));
 }
 
 // The largest value out_t holds: all value bits set, the sign bit clear if out_t is signed.

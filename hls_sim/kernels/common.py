@@ -86,6 +86,9 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
 
     ``top`` None: a zero output buffer (the kinds on whole maps write all of it)."""
     c = config or KernelConfig()
+    problem = kind.engine_types_problem(geom, c)
+    if problem:
+        raise ValueError(f"{problem[0]}: {problem[1]}")
     plan = c.plan()
     x = _raws(input, c.in_t, "input" if not kind.seed else "bottom", geom.shape("input"))
     t_shape = geom.shape("top")
@@ -110,8 +113,7 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
     if fast:
         out = np.array(t, dtype=np.int64, copy=True)
         # the products and their sums are exact; int32 lanes when every partial sum fits
-        mac = np.int32 if kind.epilogue and max(plan.engine_t.width, plan.chain9_t.width) <= 32 \
-            else np.int64
+        mac = np.int32 if kind.epilogue and plan.mac_width <= 32 else np.int64
         args = [np.ascontiguousarray(a, dtype=mac if i < 2 else np.int64) for i, a in enumerate(data)]
         path = "int64"
     else:

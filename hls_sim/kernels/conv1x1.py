@@ -13,7 +13,8 @@ import numpy as np
 from hls_sim.jit import njit, prange
 from hls_sim.kernels import common
 from hls_sim.kernels.hls_config import KernelConfig, Plan
-from hls_sim.kernels.hls_kernels import N_COUNTERS, compute_engine_16, finish_row
+from hls_sim.kernels.hls_kernels import (ENGINE_OVERFLOW, N_COUNTERS, compute_engine_16,
+                                        count_overflowed, finish_row, typed_tree)
 
 
 def build(plan: Plan, jit: Callable = njit) -> Callable:
@@ -23,6 +24,8 @@ def build(plan: Plan, jit: Callable = njit) -> Callable:
     (TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD, OUT_MAX,
      TO_OUT) = plan.finish_constants(plan.engine_t)
     PER_CHANNEL, NC = c.per_channel_factor, N_COUNTERS
+    TYPED = c.engine_typed  # product_t / tree_t: the engine converts (hls_layer.h)
+    TO_PROD, TO_L1, TO_L = plan.engine_params if TYPED else ((0,) * 11,) * 3
 
     @jit(parallel=True)
     def conv1x1(bottom, top, weight, bias, factor, counters):
@@ -34,10 +37,24 @@ def build(plan: Plan, jit: Callable = njit) -> Callable:
             totals = np.empty(64, dtype=bottom.dtype)
             vals = np.empty((4, 64), dtype=top.dtype)  # object arrays on the exact path
             sts = np.empty((4, 64), dtype=np.uint8)
+            prods = np.empty((16 if TYPED else 0, 64), dtype=top.dtype)
+            flags = np.empty(64, dtype=np.uint8)
             for coo in range(16):  # output channel
                 for k in range(NC):
                     rows[h, coo, k] = 0
-                compute_engine_16(weight, bottom, coo, h, totals)
+                if TYPED:
+                    for k in range(16):
+                        wk = weight[coo, k]
+                        for w in range(64):
+                            prods[k, w] = wk * bottom[k, h, w]
+                    for w in range(64):
+                        flags[w] = 0
+                    typed_tree(prods, 0, 64, flags, TO_PROD, TO_L1, TO_L)
+                    for w in range(64):
+                        totals[w] = prods[0, w]
+                    rows[h, coo, ENGINE_OVERFLOW] += count_overflowed(flags, 0, 64)
+                else:
+                    compute_engine_16(weight, bottom, coo, h, totals)
                 f = factor[coo] if PER_CHANNEL else factor[0]
                 finish_row(totals, top[coo, h, 0:64], bias[coo], f, rows[h, coo], vals, sts,
                            TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD,

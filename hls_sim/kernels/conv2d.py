@@ -16,7 +16,8 @@ import numpy as np
 
 from hls_sim.jit import njit, prange
 from hls_sim.kernels.hls_config import Plan
-from hls_sim.kernels.hls_kernels import ACC_OVERFLOW, N_COUNTERS, finish_row
+from hls_sim.kernels.hls_kernels import (ACC_OVERFLOW, ENGINE_OVERFLOW, N_COUNTERS,
+                                        count_overflowed, finish_row, typed_tree)
 from hls_sim.kernels.kind import Geometry
 from hls_sim.types import Format, result_type
 from hls_sim.types.rules import OVERFLOW, conversion_params, convert
@@ -134,6 +135,8 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
     tap_t = tap_sum_type(plan)
     TAP_TO_ACC = conversion_params(tap_t, c.acc_t)
     TAP_SA, TAP_SP = _frac(tap_t) - _frac(c.acc_t), _frac(tap_t) - _frac(plan.product_t)
+    TYPED = c.engine_typed  # product_t / tree_t (group mode only: check_engine_types)
+    TO_PROD, TO_L1, TO_L = plan.engine_params if TYPED else ((0,) * 11,) * 3
     finish_from = wide_type(plan, geom) if MODE == EXACT else c.acc_t
     (TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD, OUT_MAX,
      TO_OUT) = plan.finish_constants(finish_from, TOP)
@@ -146,6 +149,8 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
             acc = np.empty(WO, dtype=out.dtype)  # object arrays on the exact path
             e = np.empty(WO, dtype=out.dtype)
             flags = np.empty(WO, dtype=np.uint8)
+            eflags = np.empty(WO, dtype=np.uint8)  # the engine's own conversions (TYPED)
+            prods = np.empty((16 if TYPED else 0, WO), dtype=out.dtype)
             vals = np.empty((4, WO), dtype=out.dtype)
             sts = np.empty((4, WO), dtype=np.uint8)
             for k in range(NC):
@@ -154,6 +159,7 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                 for i in range(WO):
                     acc[i] = 0
                     flags[i] = 0
+                    eflags[i] = 0
                 for b in range(NB):  # input-channel block: one engine call per tap
                     for kh in range(K):
                         ih = oh * S - P + kh * D
@@ -178,6 +184,24 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                                         acc[ow] = a
                                         flags[ow] |= st
                                 continue
+                            if TYPED:  # compute_engine_16 with product_t / tree_t
+                                for kk in range(16):
+                                    cl = 16 * b + kk
+                                    for ow in range(lo, hi):
+                                        prods[kk, ow] = 0
+                                    if cl >= CG:
+                                        continue
+                                    wv = weight[co, cl, kh, kw]
+                                    ch = grp * CG + cl
+                                    for ow in range(lo, hi):
+                                        prods[kk, ow] = wv * x[ch, ih, ow * S + off]
+                                typed_tree(prods, lo, hi, eflags, TO_PROD, TO_L1, TO_L)
+                                for ow in range(lo, hi):
+                                    ev, s1 = convert(prods[0, ow], E_TO_ACC)
+                                    a, s2 = convert(acc[ow] + ev, ADD_TO_ACC)
+                                    acc[ow] = a
+                                    flags[ow] |= s1 | s2
+                                continue
                             for ow in range(lo, hi):
                                 e[ow] = 0
                             for kk in range(16):  # compute_engine_16: the exact total
@@ -200,9 +224,7 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                 finish_row(acc, out[co, oh, 0:WO], bias[co], f, counters[co], vals, sts,
                            TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD,
                            OUT_MAX, TO_OUT, RELU)
-                n_acc = 0
-                for i in range(WO):
-                    n_acc += (flags[i] & OVERFLOW) != 0
-                counters[co, ACC_OVERFLOW] += n_acc
+                counters[co, ACC_OVERFLOW] += count_overflowed(flags, 0, WO)
+                counters[co, ENGINE_OVERFLOW] += count_overflowed(eflags, 0, WO)
 
     return conv2d

@@ -65,6 +65,24 @@ def as_conv(geom: Geometry) -> Geometry:
         "groups": p["groups"], "accumulate": p["accumulate"], "activation": p["activation"]})
 
 
+def operands(geom: Geometry, x: np.ndarray | None, w: np.ndarray | None) -> tuple:
+    """Input and weight of the conv2d the deconvolution runs as (either may be None)."""
+    return (None if x is None else zero_insert(np.asarray(x), geom),
+            None if w is None else flip(np.asarray(w), geom))
+
+
+def scale_weight(geom: Geometry, w: np.ndarray, per_out: np.ndarray) -> np.ndarray:
+    """``w`` ([C_IN][C_OUT/G][K][K]) with output channel co's weights times ``per_out[co]``
+    (the output channel is axis 1, within each group's block of input channels)."""
+    g = geom["groups"]
+    ci, cog = w.shape[:2]
+    out = np.empty_like(w, dtype=np.float64)
+    for grp in range(g):
+        blk = slice(grp * (ci // g), (grp + 1) * (ci // g))
+        out[blk] = w[blk] * per_out[grp * cog:(grp + 1) * cog].reshape(1, cog, 1, 1)
+    return out
+
+
 def sums(geom: Geometry, x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """The exact sums of products, computed as the kernel does (zero insertion, flip)."""
     cg = as_conv(geom)

@@ -17,8 +17,9 @@ from hls_sim.types.rules import INEXACT, OVERFLOW, convert
 
 # datapath counters, per output channel (see hls_sim.kernels.Counters)
 COUNTER_NAMES = ("acc_overflow", "qd_overflow", "sum_overflow", "out_overflow",
-                 "clip_low", "clip_high", "qd_rounded")
-ACC_OVERFLOW, QD_OVERFLOW, SUM_OVERFLOW, OUT_OVERFLOW, CLIP_LOW, CLIP_HIGH, QD_ROUNDED = range(7)
+                 "clip_low", "clip_high", "qd_rounded", "engine_overflow")
+(ACC_OVERFLOW, QD_OVERFLOW, SUM_OVERFLOW, OUT_OVERFLOW, CLIP_LOW, CLIP_HIGH, QD_ROUNDED,
+ ENGINE_OVERFLOW) = range(8)
 N_COUNTERS = len(COUNTER_NAMES)
 
 
@@ -35,6 +36,43 @@ def compute_engine_16(weight, bottom, coo, h, totals):
         wk = weight[coo, k]
         for w in range(totals.size):
             totals[w] += wk * bottom[k, h, w]
+
+
+@jitable
+def typed_tree(prods, lo, hi, flags, to_prod, to_level1, to_level):
+    """compute_engine_16 with product_t / tree_t (hls_layer.h), over outputs lo..hi-1:
+    ``prods[k][i]`` holds the 16 natural products of output i (zeros for padded lanes); on
+    return ``prods[0][i]`` is the tree's total (of type plan.engine_t). Each product is
+    converted by ``to_prod``, each first-level sum by ``to_level1``, each later one by
+    ``to_level`` (no-op conversions where a type is natural); ``flags[i]`` collects the
+    conversions' statuses."""
+    for k in range(16):
+        for i in range(lo, hi):
+            v, st = convert(prods[k, i], to_prod)
+            prods[k, i] = v
+            flags[i] |= st
+    n = 8
+    first = True
+    while n >= 1:
+        for k in range(n):
+            for i in range(lo, hi):
+                if first:
+                    v, st = convert(prods[2 * k, i] + prods[2 * k + 1, i], to_level1)
+                else:
+                    v, st = convert(prods[2 * k, i] + prods[2 * k + 1, i], to_level)
+                prods[k, i] = v
+                flags[i] |= st
+        n //= 2
+        first = False
+
+
+@jitable
+def count_overflowed(flags, lo, hi):
+    """How many of flags[lo:hi] have the OVERFLOW bit."""
+    n = 0
+    for i in range(lo, hi):
+        n += (flags[i] & OVERFLOW) != 0
+    return n
 
 
 @jitable(inline=True)

@@ -17,6 +17,7 @@ import numpy as np
 
 REQUIRED = object()  # a parameter without a default
 ROLES = ("input", "weight", "bias", "factor", "top")
+ALL_TYPES = ("in_t", "out_t", "weight_t", "bias_t", "factor_t", "acc_t", "qd_t", "sum_t")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,32 @@ class Geometry:
 
 
 @dataclass(frozen=True)
+class ConvForm:
+    """How a kind with weights runs as a conv2d (the report's stage model and advice, the
+    traits struct's wide_t): a deconvolution runs on the zero-inserted input with the
+    flipped weight, a linear layer as a 1x1 convolution of a 1x1 map."""
+
+    geometry: Callable[["Geometry"], "Geometry"]
+    """the conv2d geometry the kind runs as"""
+    operands: Callable[["Geometry", Any, Any], tuple[Any, Any]]
+    """``(geom, x, w) -> (x, w)`` in that conv2d's layout (either may be None)"""
+    scale_weight: Callable[["Geometry", np.ndarray, np.ndarray], np.ndarray]
+    """``(geom, w, per_out) -> w`` with each output channel's weights times ``per_out[co]``,
+    in the kind's own weight layout"""
+
+
+def _identity_operands(geom: "Geometry", x: Any, w: Any) -> tuple[Any, Any]:
+    return x, w
+
+
+def _scale_axis0(geom: "Geometry", w: np.ndarray, per_out: np.ndarray) -> np.ndarray:
+    return per_out.reshape((-1,) + (1,) * (np.ndim(w) - 1)) * w
+
+
+IDENTITY_CONV = ConvForm(lambda geom: geom, _identity_operands, _scale_axis0)
+
+
+@dataclass(frozen=True)
 class Kind:
     """One kernel kind: everything about it that hls-sim's consumers ask."""
 
@@ -129,6 +156,35 @@ class Kind:
     """``(plan, geometry) -> Format`` of the exact sum before the accumulator."""
     note: Callable = field(default=lambda layer: None)
     """``layer -> str | None``: a remark ``hls-sim run`` prints (e.g. the seed's asymmetry)."""
+    types: tuple[str, ...] = ALL_TYPES
+    """the KernelConfig type names the kind's C++ uses (its traits struct's typedefs)"""
+    traits: Callable = field(default=lambda geom, config: [])
+    """``(geom, config) -> [(name, value, comment)]``: the kind's integer members of the traits
+    struct (sizes, parameters, switches), beyond the ones every kind with an epilogue has"""
+    extra_types: Callable = field(default=lambda plan, geom: [])
+    """``(plan, geom) -> [(name, Format)]``: typedefs the traits struct needs beyond
+    ``types`` (e.g. wide_t), derived by hls-sim, not set by the user"""
+    conv: ConvForm | None = None
+    """how the kind runs as a conv2d (None: it does not, e.g. the seed kinds, data movers)"""
+    conversions: tuple[tuple[str, str, str, str], ...] = ()
+    """a kind without the epilogue: its conversions, ``(counter, type name, what, stage)``
+    (the report's table; the counter is one of hls_kernels.COUNTER_NAMES)"""
+    reference_doc: str = "the exact sums of products"
+    """what :attr:`sums` is, in words (the report's reference line)"""
+    uses_engine: Callable = field(default=lambda geom: False)
+    """``geom -> bool``: whether the kernel sums its products with compute_engine_16 (then
+    product_t / tree_t may set the engine's types)"""
+
+    def engine_types_problem(self, geom: Geometry, config: Any) -> tuple[str, str] | None:
+        """``(type name, reason)`` when ``config`` sets product_t / tree_t for a layer that
+        does not call compute_engine_16 (None: fine)."""
+        for n in ("product_t", "tree_t"):
+            if getattr(config, n, None) is not None and not self.uses_engine(geom):
+                how = (f"accumulate: {geom.get('accumulate')} adds products one by one"
+                       if geom.get("accumulate") else f"kind {self.name} has no adder tree")
+                return n, (f"sets compute_engine_16's types, but this layer does not call it "
+                           f"({how}; only conv1x1 and accumulate: group do)")
+        return None
 
     def tensor(self, role: str) -> TensorSpec:
         for t in self.tensors:

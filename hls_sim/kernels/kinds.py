@@ -17,7 +17,7 @@ from __future__ import annotations
 from hls_sim.kernels import conv2d as _c2, conv_transpose as _ct, upsample as _up
 from hls_sim.kernels.conv1x1 import build as _conv1x1_build
 from hls_sim.kernels.dw_conv3x3 import build as _dw_build
-from hls_sim.kernels.kind import REQUIRED, Geometry, Kind, Param, TensorSpec
+from hls_sim.kernels.kind import IDENTITY_CONV, REQUIRED, ConvForm, Geometry, Kind, Param, TensorSpec
 
 MAX_DIM = 4096
 MAX_ELEMENTS = 1 << 26  # per tensor: a layer, not a dataset
@@ -62,7 +62,8 @@ CONV1X1 = Kind(
     cpp_function="conv1x1_layer", cpp_header="conv1x1.h", legacy_cpp="conv1x1", params=(),
     tensors=_seed_tensors("[16][16], weight[coo][ci]"), resolve=_seed_resolve((16, 16), 0),
     sums=lambda geom, x, w: _seed_sums("conv1x1", x, w), build=lambda plan, geom, jit: _conv1x1_build(plan, jit),
-    seed=True, total_type=lambda plan, geom: plan.engine_t, note=_conv1x1_note)
+    seed=True, total_type=lambda plan, geom: plan.engine_t, note=_conv1x1_note,
+    uses_engine=lambda geom: True)
 
 DW_CONV3X3 = Kind(
     name="dw_conv3x3", doc="the seed's depthwise 3x3 convolution (DW_CONV_3x3), one 32x64 tile",
@@ -202,18 +203,49 @@ def _map_tensors(weight_doc: str) -> tuple[TensorSpec, ...]:
             TensorSpec("factor", "factor_t", "factor", "in", "one, or [C_OUT] per channel"))
 
 
+def map_traits(geom: Geometry) -> list[tuple[str, int, str]]:
+    """The traits members of a kind on whole maps: C_IN, C_OUT, H, W, H_OUT, W_OUT."""
+    ci, h, w = geom.shape("input")
+    co, ho, wo = geom.shape("top")
+    return [("C_IN", ci, ""), ("C_OUT", co, ""), ("H", h, ""), ("W", w, ""),
+            ("H_OUT", ho, ""), ("W_OUT", wo, "")]
+
+
+def _conv_traits(geom: Geometry, config) -> list[tuple[str, int, str]]:  # noqa: ANN001
+    acc = geom["accumulate"]
+    return map_traits(geom) + [
+        ("K", geom["kernel_size"], ""), ("S", geom["stride"], ""), ("P", geom["padding"], ""),
+        ("D", geom["dilation"], ""), ("G", geom["groups"], ""),
+        ("OUT_PAD", geom.get("output_padding", 0), ""),
+        ("ACCUMULATE", _c2.ACCUMULATE.index(acc), f"HLS_SIM_ACC_{acc.upper()}")]
+
+
+def _conv_extra_types(conv: ConvForm):  # noqa: ANN202
+    return lambda plan, geom: [("wide_t", _c2.wide_type(plan, conv.geometry(geom)))]
+
+
+def _group_mode(geom: Geometry) -> bool:
+    return geom["accumulate"] == "group"
+
+
+_DECONV = ConvForm(_ct.as_conv, _ct.operands, _ct.scale_weight)
+
 CONV2D = Kind(
     name="conv2d", doc="PyTorch Conv2d: K x K, stride, zero padding, dilation, groups",
     cpp_function="conv2d", cpp_header="conv2d.h", params=_conv_params(False),
     tensors=_map_tensors("[C_OUT][C_IN/G][K][K]"), resolve=_conv2d_resolve, sums=_c2.sums,
-    build=_c2.build, intermediates=_c2.intermediates, total_type=_c2.total_type)
+    build=_c2.build, intermediates=_c2.intermediates, total_type=_c2.total_type,
+    traits=_conv_traits, extra_types=_conv_extra_types(IDENTITY_CONV), conv=IDENTITY_CONV,
+    uses_engine=_group_mode)
 
 CONV_TRANSPOSE = Kind(
     name="conv_transpose", doc="PyTorch ConvTranspose2d, as zero insertion + a flipped-kernel conv2d",
     cpp_function="conv_transpose", cpp_header="conv_transpose.h", params=_conv_params(True),
     tensors=_map_tensors("[C_IN][C_OUT/G][K][K] (PyTorch's layout)"),
     resolve=_conv_transpose_resolve, sums=_ct.sums, build=_ct.build,
-    intermediates=_ct.intermediates, total_type=_ct.total_type)
+    intermediates=_ct.intermediates, total_type=_ct.total_type,
+    traits=_conv_traits, extra_types=_conv_extra_types(_DECONV), conv=_DECONV,
+    uses_engine=_group_mode)
 
 UPSAMPLE = Kind(
     name="upsample", doc="nearest-neighbour upsampling or zero insertion (a data mover)",
@@ -226,7 +258,12 @@ UPSAMPLE = Kind(
     tensors=(TensorSpec("input", "in_t", "in", "in", "the feature map [C][H][W]"),
              TensorSpec("top", "out_t", "out", "out", "[C][H*F+2*HALO][W*F+2*HALO], all written")),
     resolve=_upsample_resolve, sums=_up.sums, build=_up.build, epilogue=False,
-    total_type=lambda plan, geom: plan.config.in_t)
+    total_type=lambda plan, geom: plan.config.in_t, types=("in_t", "out_t"),
+    traits=lambda geom, config: map_traits(geom) + [
+        ("F", geom["scale"], ""), ("HALO", geom["halo"], ""),
+        ("MODE", _up.MODES.index(geom["mode"]), f"HLS_SIM_UP_{geom['mode'].upper()}")],
+    conversions=(("out_overflow", "out_t", "the conversion out_t(in_t value)", "out"),),
+    reference_doc="the input values moved (zeros where the kind inserts them)")
 
 KINDS: dict[str, Kind] = {k.name: k for k in (CONV1X1, DW_CONV3X3, CONV2D, CONV_TRANSPOSE, UPSAMPLE)}
 

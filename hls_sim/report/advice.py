@@ -40,13 +40,11 @@ def _g(x: float, digits: int = 4) -> str:
 
 
 def _per_out(layer, w: np.ndarray) -> np.ndarray:  # noqa: ANN001 - Layer
-    """A weight tensor as [C_OUT][...]: a deconvolution's [C_IN][C_OUT/G][K][K] in the
-    flipped conv layout it runs as."""
+    """A weight tensor as [C_OUT][...], in the layout of the conv2d the kind runs as (a
+    deconvolution's [C_IN][C_OUT/G][K][K] flipped)."""
     w = np.asarray(w)
-    if "output_padding" in layer.geometry.params:
-        from hls_sim.kernels.conv_transpose import flip
-
-        w = flip(w, layer.geometry)
+    if layer.spec.conv is not None:
+        w = layer.spec.conv.operands(layer.geometry, None, w)[1]
     return w.reshape(w.shape[0], -1)
 
 

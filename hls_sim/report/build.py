@@ -17,7 +17,7 @@ from importlib import metadata
 import numpy as np
 
 from hls_sim.kernels import KernelResult
-from hls_sim.kernels.hls_config import TYPE_NAMES
+from hls_sim.kernels.kind import IDENTITY_CONV
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.layer import Layer
 from hls_sim.quantize import float_layer
@@ -158,17 +158,10 @@ def _float_chain(ctx: Context) -> None:
 
 
 def _scale_weight(layer: Layer, per_out: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``w`` with each output channel's weights times ``per_out[co]`` (the output channel is
-    axis 0 of the weight, or axis 1 of a deconvolution's [C_IN][C_OUT/G][K][K])."""
-    if "output_padding" not in layer.geometry.params:
-        return per_out.reshape((-1,) + (1,) * (w.ndim - 1)) * w
-    g = layer.geometry["groups"]
-    ci, cog = w.shape[:2]
-    out = np.empty_like(w, dtype=np.float64)
-    for grp in range(g):
-        blk = slice(grp * (ci // g), (grp + 1) * (ci // g))
-        out[blk] = w[blk] * per_out[grp * cog:(grp + 1) * cog].reshape(1, cog, 1, 1)
-    return out
+    """``w`` with each output channel's weights times ``per_out[co]`` (in the kind's own
+    weight layout: the registry's ConvForm knows where the output channel is)."""
+    conv = layer.spec.conv or IDENTITY_CONV
+    return conv.scale_weight(layer.geometry, w, per_out)
 
 
 # ---- the document ------------------------------------------------------------------------------
@@ -178,7 +171,7 @@ def _layer_info(ctx: Context) -> dict:
     fvals = _values(ly.factor, c.factor_t).reshape(-1)
     return {
         "path": ly.path, "name": ly.name, "description": ly.description, "kernel": ly.kernel,
-        "types": {n: str(getattr(c, n)) for n in TYPE_NAMES},
+        "types": {n: str(f) for n, f in c.named_types()},
         "relu_clip": c.relu_clip, "per_channel_factor": c.per_channel_factor,
         "factor": [float(v) for v in fvals],
         "params": dict(ly.geometry.values),
@@ -331,6 +324,10 @@ def build_report(layer: Layer, result: KernelResult | None = None) -> Report:
     """The quantization error report of ``layer`` (runs its kernel unless ``result`` is given)."""
     from hls_sim.report.advice import advise
 
+    if not layer.spec.epilogue:
+        from hls_sim.report.mover import mover_report
+
+        return mover_report(layer, result)
     start = time.perf_counter()
     ctx = make_context(layer, result)
     data = {

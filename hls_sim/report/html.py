@@ -126,9 +126,11 @@ def render_html(report: Report) -> str:
                   _card(_g(qm["rmse_lsb"], 3), "vs float: RMSE (LSB)", f"{_g(qm['rmse_real'], 3)} real")]
     t = ly["types"]
     types_rows = [[escape(n), escape(v)] for n, v in t.items()]
-    types_rows += [["relu_clip", str(ly["relu_clip"]).lower()],
-                   ["per_channel_factor", str(ly["per_channel_factor"]).lower()],
-                   ["factor", escape(", ".join(f"{v:.8g}" for v in ly["factor"]))]]
+    mover = ly.get("mover", False)
+    if not mover:
+        types_rows += [["relu_clip", str(ly["relu_clip"]).lower()],
+                       ["per_channel_factor", str(ly["per_channel_factor"]).lower()],
+                       ["factor", escape(", ".join(f"{v:.8g}" for v in ly["factor"]))]]
 
     errs = [("datapath", arr["datapath_error"], plots.C_DATAPATH)]
     maps = [("datapath", arr["datapath_error"])]
@@ -184,15 +186,23 @@ def render_html(report: Report) -> str:
     if verdict:
         parts.append("<p><b>Verdict:</b> " + "<br>".join(escape(v) for v in verdict) + "</p>")
     two = q is not None  # the error plots get a second panel (against the float model)
-    parts += ["<h2>Where the error comes from</h2>",
-              "<p>Each stage's part of <i>kernel - ideal</i> (the datapath error): the chain evaluated "
-              "with the stages before it as the kernel has them and the ones after it exact; the parts "
-              "add up to the error. <i>Narrowest</i> keeps the fraction bits and modes: the narrowest "
-              "type that leaves every output bit identical on this data / that never overflows for any "
-              "input with these weights.</p>",
-              _table(["stage", "type", "overflow", "rounded", "changed", "mean", "RMSE", "max |e|", "share",
-                      "narrowest:<br>identical outputs", "narrowest:<br>never overflows"], stage_rows,
-                     left={0, 1, 9, 10}, small={1, 9, 10})]
+    if mover:
+        parts += ["<h2>Conversions</h2>",
+                  "<p>The kind moves or pools values: it has no weights, bias or factor; its only "
+                  "losses are these conversions, and the error above is against the exact value.</p>",
+                  _table(["stage", "type", "overflow", "what"],
+                         [[cv["stage"], escape(f"{cv['type_name']} {cv['type']}"), str(cv["overflow"]),
+                           escape(cv["what"])] for cv in dp["conversions"]], left={0, 1, 3})]
+    else:
+        parts += ["<h2>Where the error comes from</h2>",
+                  "<p>Each stage's part of <i>kernel - ideal</i> (the datapath error): the chain evaluated "
+                  "with the stages before it as the kernel has them and the ones after it exact; the parts "
+                  "add up to the error. <i>Narrowest</i> keeps the fraction bits and modes: the narrowest "
+                  "type that leaves every output bit identical on this data / that never overflows for any "
+                  "input with these weights.</p>",
+                  _table(["stage", "type", "overflow", "rounded", "changed", "mean", "RMSE", "max |e|",
+                          "share", "narrowest:<br>identical outputs", "narrowest:<br>never overflows"],
+                         stage_rows, left={0, 1, 9, 10}, small={1, 9, 10})]
     if q is not None:
         parts += ["<p>Against the float model: the chain from the float layer to the kernel, one "
                   "quantization at a time (the parts add up to <i>kernel - float</i>).</p>",
@@ -209,8 +219,9 @@ def render_html(report: Report) -> str:
         (fig("hist", "Histogram of the error (log scale). A healthy rounding datapath is flat between "
                      "-0.5 and +0.5 LSB; truncation shifts it to [-1, 0).", "error histogram"), two),
         (fig("scatter", sc_cap, "kernel against reference"), False),
-        (fig("stages", "RMSE of each stage's part of the datapath error"
-                       + (" and of each quantization step." if two else "."), "error by stage"), two),
+        *([] if mover else [
+            (fig("stages", "RMSE of each stage's part of the datapath error"
+                           + (" and of each quantization step." if two else "."), "error by stage"), two)]),
         (fig("heat", f"Where in the map the error is: RMS over the {ly['channels']} channels at each (h, w).",
              "error heat map"), two),
         (fig("sqnr", "Signal to quantization noise ratio per output channel (inf: no error at all).",

@@ -26,7 +26,6 @@ import numpy as np
 
 from hls_sim.kernels import Geometry, KernelConfig, Kind
 from hls_sim.kernels import conv2d as _conv2d
-from hls_sim.kernels import conv_transpose as _ct
 from hls_sim.reference import exact_sums
 from hls_sim.types import APArray, Format, OMode, QMode
 
@@ -107,13 +106,24 @@ class StageModel:
         self.kind, self.geom, self.config = kind, geom, config
         self.channels = geom.out_channels
         plan = config.plan()
-        self.mode = "exact" if kind.seed or totals is not None else geom["accumulate"]
-        self.total_t = kind.total_type(plan, geom) if kind.seed else \
-            _conv2d.wide_type(plan, _conv_geometry(geom))
+        typed = config.engine_typed  # compute_engine_16 converts: its calls are the terms
+        if totals is not None or (kind.seed and not typed):
+            self.mode = "exact"
+        else:
+            self.mode = "group" if kind.seed else geom["accumulate"]
+        if kind.seed:
+            self.total_t = _natural_tree(plan) if typed else kind.total_type(plan, geom)
+        else:
+            self.total_t = _conv2d.wide_type(plan, kind.conv.geometry(geom))
         sums = exact_sums(kind, geom, bottom, weight) if totals is None else totals
         self.totals = APArray.from_raw(self.total_t, sums)
-        self.terms = None if self.mode == "exact" else _terms(kind, geom, config, bottom, weight,
-                                                               self.mode)
+        if self.mode == "exact":
+            self.terms = None
+        elif kind.seed:  # conv1x1: one engine call per output
+            self.terms = [engine_total(config, [exact_sums(kind, geom, bottom, _lane(weight, k))
+                                                for k in range(16)])]
+        else:
+            self.terms = _terms(kind, geom, config, bottom, weight, self.mode)
         self.factor_raw = np.asarray(factor).reshape(-1)
         self.bias_raw = np.asarray(bias).reshape(-1)
 
@@ -229,38 +239,76 @@ def _float(raw: np.ndarray) -> np.ndarray:
     return raw.astype(np.float64)
 
 
-def _conv_geometry(geom: Geometry) -> Geometry:
-    return _ct.as_conv(geom) if "output_padding" in geom.params else geom
-
-
 def _conv_layout(kind: Kind, geom: Geometry, x: np.ndarray, w: np.ndarray):  # noqa: ANN202
-    """Input, weight and geometry of the conv2d the kernel runs (a deconvolution runs as
-    conv2d on the zero-inserted input with the flipped weight)."""
-    if "output_padding" in geom.params:
-        return _ct.zero_insert(np.asarray(x), geom), _ct.flip(np.asarray(w), geom), _ct.as_conv(geom)
-    return np.asarray(x), np.asarray(w), geom
+    """Input, weight and geometry of the conv2d the kernel runs as (kind.conv)."""
+    xc, wc = kind.conv.operands(geom, np.asarray(x), np.asarray(w))
+    return xc, wc, kind.conv.geometry(geom)
+
+
+def _natural_tree(plan) -> Format:  # noqa: ANN001 - Plan
+    """The exact type of 16 natural products' sum (what the engine's total is without
+    product_t / tree_t)."""
+    from hls_sim.types import result_type
+
+    t = plan.product_t
+    for _ in range(4):
+        t = result_type("+", t, t)
+    return t
+
+
+def _lane(w: np.ndarray, k: int) -> np.ndarray:
+    """conv1x1's weight [16][16] with only input channel k kept."""
+    wm = np.zeros_like(np.asarray(w))
+    wm[:, k] = np.asarray(w)[:, k]
+    return wm
+
+
+def engine_total(config: KernelConfig, lanes: list) -> APArray:
+    """compute_engine_16 on APArrays: ``lanes`` the 16 lanes' natural products (raws; None
+    for a zero lane), each converted to product_t and each adder's sum to tree_t where the
+    configuration sets them (hls_layer.h)."""
+    plan = config.plan()
+    shape = next(np.shape(v) for v in lanes if v is not None)
+    terms = [APArray.from_raw(plan.product_t, np.zeros(shape, dtype=np.int64) if v is None else v)
+             for v in lanes]
+    if config.product_t is not None:
+        terms = [t.cast(config.product_t) for t in terms]
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] for i in range(0, len(terms), 2)]
+        if config.tree_t is not None:
+            terms = [t.cast(config.tree_t) for t in terms]
+    return terms[0]
 
 
 def _terms(kind: Kind, geom: Geometry, config: KernelConfig, x: np.ndarray, w: np.ndarray,
            mode: str) -> list[APArray]:
     """The addends of the kernel's accumulation in its order (docs/kinds.md): per input-channel
-    block, kh, kw the engine's exact sum E (group), or each product (tap)."""
+    block, kh, kw the engine's sum E (group: exact, or through product_t / tree_t), or each
+    product (tap)."""
     x, w, g = _conv_layout(kind, geom, x, w)
     co, ho, wo = g.shape("top")
     k, s, p, d, grp = (g[n] for n in ("kernel_size", "stride", "padding", "dilation", "groups"))
     cg = g["in_channels"] // grp
     plan = config.plan()
     out = []
+
+    def lane_sums(sel: list[int], kh: int, kw: int) -> np.ndarray:
+        wm = np.zeros_like(w)
+        wm[:, sel, kh, kw] = w[:, sel, kh, kw]
+        return _conv2d.conv_sums(x, wm, co, ho, wo, k, s, p, d, grp)
+
     for b in range(_conv2d.blocks(g)):
         chans = range(16 * b, min(16 * b + 16, cg))
         for kh in range(k):
             for kw in range(k):
+                if mode == "group" and config.engine_typed:
+                    out.append(engine_total(config, [lane_sums([c], kh, kw) if c < cg else None
+                                                     for c in range(16 * b, 16 * b + 16)]))
+                    continue
                 groups = [list(chans)] if mode == "group" else [[c] for c in chans]
                 for sel in groups:
-                    wm = np.zeros_like(w)
-                    wm[:, sel, kh, kw] = w[:, sel, kh, kw]
-                    t = _conv2d.conv_sums(x, wm, co, ho, wo, k, s, p, d, grp)
-                    out.append(APArray.from_raw(plan.engine_t if mode == "group" else plan.product_t, t))
+                    out.append(APArray.from_raw(plan.engine_t if mode == "group" else plan.product_t,
+                                                lane_sums(sel, kh, kw)))
     return out
 
 
@@ -274,11 +322,10 @@ def extremes(kind: Kind, geom: Geometry, config: KernelConfig, weight: np.ndarra
             if weight is not None else None
         taps = int(np.prod(geom.shape("weight")[1:]))
     else:
-        wc = _conv_layout(kind, geom, np.zeros((1, 1, 1)), weight)[1] if weight is not None \
-            and "output_padding" in geom.params else weight
+        wc = kind.conv.operands(geom, None, weight)[1] if weight is not None else None
         per_out = [np.asarray(wc, dtype=object)[c].ravel() for c in range(n)] if weight is not None \
             else None
-        g = _conv_geometry(geom)
+        g = kind.conv.geometry(geom)
         taps = g["in_channels"] // g["groups"] * g["kernel_size"] ** 2
     if per_out is None:
         wt = config.weight_t

@@ -76,6 +76,13 @@ def stages_table(stages: list[dict]) -> list[str]:
     return table(rows, right={2, 3, 4, 5, 6, 7, 8})
 
 
+def conversions_table(conversions: list[dict]) -> list[str]:
+    rows = [["stage", "type", "overflow", "what"]]
+    rows += [[cv["stage"], f"{cv['type_name']} {cv['type']}", str(cv["overflow"]), cv["what"]]
+             for cv in conversions]
+    return table(rows, right={2})
+
+
 def quantization_table(q: dict) -> list[str]:
     rows = [["ch", "MSE (real)", "RMSE (real)", "RMSE/LSB", "max|e| (real)", "max/LSB", "at", "mean/LSB",
              "SQNR dB", "cosine"]]
@@ -141,17 +148,22 @@ def render_text(data: dict) -> str:
     if ly["description"]:
         lines.append(f"          {' '.join(ly['description'].split())}")
     f = ly["factor"]
-    fac = f"factor {f[0]:.8g}" if len(f) == 1 else f"factor per channel {min(f):.6g} .. {max(f):.6g}"
+    fac = ("" if not f else f"; factor {f[0]:.8g}" if len(f) == 1 else
+           f"; factor per channel {min(f):.6g} .. {max(f):.6g}")
     n_c = ly["channels"]
     lines.append(f"layer     {ly['kernel']}: {ly['outputs']} outputs = {n_c} channels x "
                  f"{ly['region']['h'][1] - ly['region']['h'][0] + 1} x "
                  f"{ly['region']['w'][1] - ly['region']['w'][0] + 1} (top h "
                  f"{ly['region']['h'][0]}..{ly['region']['h'][1]}, w {ly['region']['w'][0]}.."
-                 f"{ly['region']['w'][1]}); {fac}")
-    lines.append(f"types     in {t['in_t']}, weight {t['weight_t']}, bias {t['bias_t']}, factor "
-                 f"{t['factor_t']}, out {t['out_t']}")
-    lines.append(f"          acc {t['acc_t']}, qd {t['qd_t']}, sum {t['sum_t']}; relu_clip "
-                 f"{int(ly['relu_clip'])}, per_channel_factor {int(ly['per_channel_factor'])}")
+                 f"{ly['region']['w'][1]}){fac}")
+    mover = ly.get("mover", False)
+    if mover:
+        lines.append("types     " + ", ".join(f"{n} {v}" for n, v in t.items()))
+    else:
+        lines.append(f"types     in {t['in_t']}, weight {t['weight_t']}, bias {t['bias_t']}, factor "
+                     f"{t['factor_t']}, out {t['out_t']}")
+        lines.append(f"          acc {t['acc_t']}, qd {t['qd_t']}, sum {t['sum_t']}; relu_clip "
+                     f"{int(ly['relu_clip'])}, per_channel_factor {int(ly['per_channel_factor'])}")
     real = f"1 LSB = {o['lsb']!r}" + (f" x output scale {o['scale']:.6g} = {o['real_per_lsb']:.6g} real"
                                       if o["scale"] is not None else "")
     lines.append(f"output    {o['type']}: {real}; raw {o['raw_min']}..{o['raw_max']}, mean "
@@ -161,10 +173,15 @@ def render_text(data: dict) -> str:
                  "in LSBs of out_t")
     lines += datapath_table(dp)
     lines.append("")
-    lines.append("WHERE IT COMES FROM: each stage's part of kernel - ideal (the parts add up to the error)")
-    lines += stages_table(dp["stages"])
-    if not dp["model_matches_kernel"]:
-        lines.append("WARNING: the stage model does not reproduce the kernel's output")
+    if mover:
+        lines.append("CONVERSIONS: the kind's own conversions (no weights, bias or factor)")
+        lines += conversions_table(dp["conversions"])
+    else:
+        lines.append("WHERE IT COMES FROM: each stage's part of kernel - ideal (the parts add up to "
+                     "the error)")
+        lines += stages_table(dp["stages"])
+        if not dp["model_matches_kernel"]:
+            lines.append("WARNING: the stage model does not reproduce the kernel's output")
     if q is not None:
         lines.append("")
         src = q["input"] + (f" (input scale {q['input_scale']:.6g}"
@@ -175,7 +192,7 @@ def render_text(data: dict) -> str:
         lines.append("")
         lines.append("FROM FLOAT TO KERNEL: one quantization at a time (the parts add up to the error)")
         lines += components_table(q)
-    else:
+    elif not mover:
         lines.append("")
         lines.append("QUANTIZATION ERROR: not measured; give the layer file a float: block (float "
                      "weights, bias, scales) or start from hls-sim quantize")

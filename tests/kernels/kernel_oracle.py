@@ -33,10 +33,14 @@ def output(kernel: str, c: KernelConfig, inputs: dict, co: int, h: int, w: int) 
     prod_t = result_type("*", c.weight_t, c.in_t)
     if kernel == "conv1x1":
         terms = [int(wt[co, k]) * int(b[k, h, w]) for k in range(16)]
-        # compute_engine_16: a balanced tree of additions
+        if c.product_t is not None:  # the engine's products converted (hls_layer.h)
+            terms, prod_t = [oracle.cast(t, prod_t, c.product_t) for t in terms], c.product_t
+        # compute_engine_16: a balanced tree of additions (each sum to tree_t when set)
         level, types = terms, [prod_t] * 16
         while len(level) > 1:
             pairs = [_add_raw(level[i], types[i], level[i + 1], types[i + 1]) for i in range(0, len(level), 2)]
+            if c.tree_t is not None:
+                pairs = [(oracle.cast(v, t, c.tree_t), c.tree_t) for v, t in pairs]
             level, types = [p[0] for p in pairs], [p[1] for p in pairs]
         total, total_t = level[0], types[0]
     else:

@@ -49,6 +49,11 @@ PRESETS: dict[str, dict] = {
     "accfrac-wrap": {**CONFIGS["fractional-datapath"][0], "acc_t": "ap_fixed<14,8>"},  # AP_TRN, AP_WRAP
     # beyond 64 bits: acc_t * factor_t needs 72 bits, the exact (plain Python) path
     "exact-path": {"acc_t": "ap_int<40>", "weight_t": "ap_int<16>", "in_t": "ap_uint<16>"},
+    # compute_engine_16's own types: products rounded to 4 LSBs fewer and saturated, adders
+    # saturating at 16 bits (both overflow with full-range data); a wrapping tree alone
+    "engine-both": {"product_t": "ap_fixed<12,16,AP_RND,AP_SAT>",
+                    "tree_t": "ap_fixed<14,16,AP_TRN,AP_SAT>"},
+    "engine-tree-wrap": {"tree_t": "ap_fixed<17,17,AP_RND_CONV,AP_WRAP>", "acc_t": "ap_int<20>"},
     # upsample: an out_t narrower than in_t
     "up-narrow-wrap": {"out_t": "ap_uint<6>"},
     "up-narrow-sat": {"in_t": "ap_fixed<10,4>", "out_t": "ap_fixed<6,2,AP_RND,AP_SAT>"},
@@ -224,6 +229,8 @@ CASES: list[Case] = [
     *_conv(C2, (32, 5, 7), "acc12-sat", 8, k=3, pad=1, acc="all", amp=1 / 8),
     *_conv(C2, (16, 5, 7), "acc12-wrap", 8, k=3, pad=1, acc="all", amp=1 / 4),
     *_conv(C2, (2, 2, 3), "exact-path", k=3, pad=1),
+    *_conv(C2, (24, 5, 7), "engine-both", 8, k=3, pad=1),                     # product_t, tree_t
+    *_conv(C2, (32, 5, 7), "engine-tree-wrap", 8, k=1),                        # tree_t, 2 blocks
     # ---- conv_transpose ----
     *_conv(CT, (16, 8, 9), "default", k=3, pad=1),                            # stride 1
     *_conv(CT, (16, 5, 7), "default", 8, k=4, s=2, pad=1, acc="tap"),         # the usual 2x up
@@ -238,6 +245,7 @@ CASES: list[Case] = [
     *_conv(CT, (16, 4, 5), "signed-out", 8, k=3, s=2, pad=1, op=1, act="none"),
     *_conv(CT, (16, 4, 5), "accfrac-wrap", 8, k=3, s=2, pad=1, op=1, acc="all"),
     *_conv(CT, (2, 2, 3), "exact-path", k=3, s=2, pad=1, op=1, acc="tap"),
+    *_conv(CT, (16, 4, 5), "engine-both", 8, k=3, s=2, pad=1, op=1),
     # ---- upsample ----
     _up((16, 5, 7), 2, "nearest", 0),
     _up((3, 5, 7), 2, "zeros", 1),

@@ -40,6 +40,17 @@ CONFIGS: dict[str, tuple[dict, float]] = {
                               2.0 ** -13),
 }
 
+# compute_engine_16 with its own types (conv1x1 only: DW_CONV_3x3 has no adder tree): products
+# rounded and saturated, adders saturating; then adders that wrap, on natural products
+ENGINE_CONFIGS: dict[str, tuple[dict, float]] = {
+    "engine-product-tree-sat": ({"product_t": "ap_fixed<12,16,AP_RND,AP_SAT>",
+                                 "tree_t": "ap_fixed<14,16,AP_TRN,AP_SAT>"}, 2.0 ** -14),
+    "engine-tree-wrap": ({"tree_t": "ap_fixed<17,17,AP_RND_CONV,AP_WRAP>",
+                          "per_channel_factor": True}, 2.0 ** -14),
+    "engine-fractional": ({**CONFIGS["fractional-datapath"][0],
+                           "product_t": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"}, 2.0 ** -6),
+}
+
 # a configuration whose quant_dequant product needs 72 bits: the exact (Python int) path
 EXACT_CONFIG = ({"acc_t": "ap_int<40>", "weight_t": "ap_int<16>", "in_t": "ap_uint<16>"}, 2.0 ** -22)
 

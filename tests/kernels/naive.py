@@ -177,18 +177,34 @@ def wide_type(product_t: Format, n_terms: int) -> Format:
     return Format("fixed", product_t.width + extra, product_t.int_bits + extra, True)
 
 
-def _tree(values: list[int], t: Format) -> tuple[int, Format]:
-    """compute_engine_16's balanced adder tree: the exact total and its C++ type."""
-    level, types = values, [t] * len(values)
+def engine(prods: list[int], prod_t: Format, c: KernelConfig) -> tuple[int, Format, int]:
+    """compute_engine_16 as docs/kinds.md says: each natural product converted to product_t
+    and each adder's sum to tree_t when the configuration sets them (else natural types).
+    Returns the total, its type and the status bits of those conversions."""
+    st = 0
+    if c.product_t is not None:
+        conv = [cast_status(q, prod_t, c.product_t) for q in prods]
+        prods, prod_t = [q[0] for q in conv], c.product_t
+        for q in conv:
+            st |= q[1]
+    level, types = prods, [prod_t] * len(prods)
     while len(level) > 1:
-        pairs = [_add_raw(level[i], types[i], level[i + 1], types[i + 1]) for i in range(0, len(level), 2)]
-        level, types = [q[0] for q in pairs], [q[1] for q in pairs]
-    return level[0], types[0]
+        nxt, nt = [], []
+        for i in range(0, len(level), 2):
+            v, t = _add_raw(level[i], types[i], level[i + 1], types[i + 1])
+            if c.tree_t is not None:
+                v, s1 = cast_status(v, t, c.tree_t)
+                t, st = c.tree_t, st | s1
+            nxt.append(v)
+            nt.append(t)
+        level, types = nxt, nt
+    return level[0], types[0], st
 
 
 # ---- the kernels ------------------------------------------------------------------------------
 def conv2d_acc(p: dict, config: KernelConfig, x: np.ndarray, w: np.ndarray,
-               accumulate: str = "group", overflow: np.ndarray | None = None) -> np.ndarray:
+               accumulate: str = "group", overflow: np.ndarray | None = None,
+               engine_overflow: np.ndarray | None = None) -> np.ndarray:
     """The acc_t raws of every conv2d output: products in the spec's order (input-channel
     block, then kh, then kw, then the 16 channels of the block), converted as
     ``accumulate`` says. ``overflow`` (bool, the output's shape): set where some conversion
@@ -211,6 +227,7 @@ def conv2d_acc(p: dict, config: KernelConfig, x: np.ndarray, w: np.ndarray,
             for ow in range(w_out):
                 acc = 0  # acc_t raw (group, tap) or wide_t raw (exact)
                 st = 0  # the status bits of every conversion to acc_t
+                est = 0  # ... and of the engine's product_t / tree_t conversions
                 for b in range(blocks):
                     for kh in range(k):
                         i = oh * s - pad + kh * d
@@ -223,7 +240,8 @@ def conv2d_acc(p: dict, config: KernelConfig, x: np.ndarray, w: np.ndarray,
                                 xv = xl[g * cg + ci][i][j] if ci < cg and inside else 0
                                 prods.append(wl[co][ci][kh][kw] * xv if ci < cg else 0)
                             if accumulate == "group":
-                                e, e_t = _tree(prods, prod_t)
+                                e, e_t, s0 = engine(prods, prod_t, c)
+                                est |= s0
                                 ev, s1 = cast_status(e, e_t, c.acc_t)
                                 t, t_t = _add_raw(acc, c.acc_t, ev, c.acc_t)
                                 acc, s2 = cast_status(t, t_t, c.acc_t)
@@ -240,11 +258,13 @@ def conv2d_acc(p: dict, config: KernelConfig, x: np.ndarray, w: np.ndarray,
                 out[co, oh, ow] = acc
                 if overflow is not None:
                     overflow[co, oh, ow] = bool(st & OVERFLOW)
+                if engine_overflow is not None:
+                    engine_overflow[co, oh, ow] = bool(est & OVERFLOW)
     return out
 
 
 COUNTERS = ("acc_overflow", "qd_overflow", "sum_overflow", "out_overflow", "clip_low",
-            "clip_high", "qd_rounded")
+            "clip_high", "qd_rounded", "engine_overflow")
 
 
 def _count(events: dict | None, name: str, hit: bool | int) -> None:
@@ -299,9 +319,11 @@ def _layer(acc_fn, p: dict, config: KernelConfig, x: np.ndarray, w: np.ndarray, 
         return finish(config, acc_fn(p, config, x, w, accumulate), factor, bias, activation)
     for n in COUNTERS:
         events.setdefault(n, 0)
-    overflow = np.zeros(output_size("conv2d" if acc_fn is conv2d_acc else "conv_transpose", p), bool)
-    acc = acc_fn(p, config, x, w, accumulate, overflow)
+    shape = output_size("conv2d" if acc_fn is conv2d_acc else "conv_transpose", p)
+    overflow, engine_overflow = np.zeros(shape, bool), np.zeros(shape, bool)
+    acc = acc_fn(p, config, x, w, accumulate, overflow, engine_overflow)
     events["acc_overflow"] += int(overflow.sum())
+    events["engine_overflow"] += int(engine_overflow.sum())
     return finish(config, acc, factor, bias, activation, events)
 
 
@@ -339,11 +361,12 @@ def zero_inserted(p: dict, x: np.ndarray, w: np.ndarray) -> tuple[dict, np.ndarr
 
 
 def conv_transpose_acc(p: dict, config: KernelConfig, x: np.ndarray, w: np.ndarray,
-                       accumulate: str = "group", overflow: np.ndarray | None = None) -> np.ndarray:
+                       accumulate: str = "group", overflow: np.ndarray | None = None,
+                       engine_overflow: np.ndarray | None = None) -> np.ndarray:
     """The acc_t raws of every conv_transpose output: conv2d's order over the zero-inserted,
     padded input and the flipped weight (its zero products change no bit, docs/kinds.md)."""
     pz, xz, wf = zero_inserted(p, x, w)
-    acc = conv2d_acc(pz, config, xz, wf, accumulate, overflow)
+    acc = conv2d_acc(pz, config, xz, wf, accumulate, overflow, engine_overflow)
     assert acc.shape == output_size("conv_transpose", p)
     return acc
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from hls_sim.kernels import run
+from hls_sim.kernels import KernelConfig, run
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.kernels.kinds import KINDS, get_kind
 from tests.kernels import naive
@@ -194,3 +194,30 @@ def test_unknown_kind_is_an_error():
     with pytest.raises(ValueError, match="unknown kernel kind 'deconv'"):
         run("deconv", np.zeros((1, 2, 2), np.int64))
     assert {"conv2d", "conv_transpose", "upsample"} <= set(KINDS)
+
+
+def test_engine_types_change_the_result_and_are_counted():
+    """product_t / tree_t really enter the datapath: with them the engine-both case differs
+    from the same data on natural types, and its overflows are counted as engine_overflow."""
+    case = next(c for c in CASES if c.preset == "engine-both" and c.kind == "conv2d")
+    inp = case.inputs()
+    typed = twin_run(case, inp)
+    natural = run(case.kind, inp["input"], inp["weight"], inp["bias"], inp["factor"],
+                  KernelConfig(), **case.run_params)
+    assert typed.counters["engine_overflow"] > 0
+    assert natural.counters["engine_overflow"] == 0
+    assert not np.array_equal(typed.top.raw, natural.top.raw)
+
+
+@pytest.mark.parametrize("kind, params, fields", [
+    pytest.param("conv2d", dict(kernel_size=3, accumulate="tap"), {"product_t": "ap_int<12>"}, id="tap"),
+    pytest.param("conv2d", dict(kernel_size=3, accumulate="exact"), {"tree_t": "ap_int<20>"}, id="exact"),
+    pytest.param("upsample", dict(scale=2), {"tree_t": "ap_int<20>"}, id="upsample"),
+])
+def test_engine_types_only_where_the_engine_runs(kind, params, fields):
+    x = np.zeros((4, 6, 6), np.int64)
+    w = np.zeros((4, 4, 3, 3), np.int64)
+    args = (x,) if kind == "upsample" else (x, w, np.zeros(4, np.int64), np.int64(1))
+    name = next(iter(fields))
+    with pytest.raises(ValueError, match=rf"^{name}: sets compute_engine_16's types"):
+        run(kind, *args, config=KernelConfig.from_dict(fields), **params)

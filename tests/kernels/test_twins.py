@@ -12,17 +12,42 @@ from hls_sim.kernels import KernelConfig, run
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.types import APArray, result_type
 from tests.kernels import kernel_oracle
-from tests.kernels.matrix import (CONFIGS, EXACT_CONFIG, KERNELS, config_of, make_inputs, seed_of,
-                                  written_region)
+from tests.kernels.matrix import (CONFIGS, ENGINE_CONFIGS, EXACT_CONFIG, KERNELS, config_of,
+                                  make_inputs, seed_of, written_region)
 
-CASES = [(k, name) for k in KERNELS for name in CONFIGS]
+CASES = [(k, name) for k in KERNELS for name in CONFIGS] + [("conv1x1", n) for n in ENGINE_CONFIGS]
+ALL = {**CONFIGS, **ENGINE_CONFIGS}
+
+
+def engine_totals(c: KernelConfig, w: np.ndarray, b: np.ndarray) -> tuple[APArray, np.ndarray]:
+    """compute_engine_16 on whole rows of APArrays, with product_t / tree_t conversions
+    (docs/kinds.md); and where one of those conversions overflowed."""
+    prod = result_type("*", c.weight_t, c.in_t)
+    terms = [APArray.from_raw(prod, w[:, k][:, None, None] * b[k, :32, :64][None]) for k in range(16)]
+    over = np.zeros((16, 32, 64), bool)
+    if c.product_t is not None:
+        terms = [t.cast(c.product_t) for t in terms]
+        for t in terms:
+            over |= t.overflowed
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] for i in range(0, len(terms), 2)]
+        if c.tree_t is not None:
+            terms = [t.cast(c.tree_t) for t in terms]
+            for t in terms:
+                over |= t.overflowed
+    return terms[0], over
 
 
 def stagewise(kernel: str, c: KernelConfig, inp: dict) -> tuple[np.ndarray, dict[str, int]]:
     """The whole tile through APArray conversions, stage by stage, and the event counts."""
     plan = c.plan()
     b, w = inp["bottom"].astype(object), inp["weight"].astype(object)
-    if kernel == "conv1x1":
+    engine_over = np.zeros(1, bool)
+    if kernel == "conv1x1" and c.engine_typed:
+        typed, engine_over = engine_totals(c, w, b)
+        totals, total_t = typed.raw, typed.type
+        assert total_t == plan.engine_t
+    elif kernel == "conv1x1":
         totals = np.einsum("ok,khw->ohw", w, b[:, :32, :64])
         total_t = plan.engine_t
     else:
@@ -43,7 +68,8 @@ def stagewise(kernel: str, c: KernelConfig, inp: dict) -> tuple[np.ndarray, dict
     passed = ~low & ~high
     counts = {"acc_overflow": acc.overflowed.sum(), "qd_overflow": qd.overflowed.sum(),
               "sum_overflow": s.overflowed.sum(), "out_overflow": (conv.overflowed & passed).sum(),
-              "clip_low": low.sum(), "clip_high": high.sum(), "qd_rounded": qd.rounded.sum()}
+              "clip_low": low.sum(), "clip_high": high.sum(), "qd_rounded": qd.rounded.sum(),
+              "engine_overflow": engine_over.sum()}
     return out, {k: int(v) for k, v in counts.items()}
 
 
@@ -57,7 +83,7 @@ def _conv1x1(bottom, top, weight, bias, factor, config=None):  # noqa: ANN001, A
 
 @pytest.mark.parametrize("kernel, name", CASES)
 def test_twin_matches_oracle_and_stagewise_model(kernel, name):
-    fields, scale = CONFIGS[name]
+    fields, scale = ALL[name]
     c = config_of(fields)
     inp = make_inputs(kernel, c, scale, seed=seed_of(kernel, name))
     res = _run(kernel, c, inp)
@@ -79,7 +105,7 @@ def test_matrix_exercises_every_stage():
     """The matrix is only worth something if its events actually happen somewhere."""
     seen = dict.fromkeys(COUNTER_NAMES, 0)
     for kernel, name in CASES:
-        fields, scale = CONFIGS[name]
+        fields, scale = ALL[name]
         c = config_of(fields)
         res = _run(kernel, c, make_inputs(kernel, c, scale, seed=seed_of(kernel, name)))
         for k, v in res.counters.total().items():

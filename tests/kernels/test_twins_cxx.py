@@ -16,12 +16,12 @@ import pytest
 from hls_sim.csim import csim_layer
 from hls_sim.toolchain import compile_cpp
 from tests.kernels import cxx
-from tests.kernels.matrix import CONFIGS, EXACT_CONFIG, KERNELS, config_of
+from tests.kernels.matrix import CONFIGS, ENGINE_CONFIGS, EXACT_CONFIG, KERNELS, config_of
 
 pytestmark = pytest.mark.toolchain
 
-ALL = {**CONFIGS, "exact-path": EXACT_CONFIG}
-CASES = [(k, name) for k in KERNELS for name in ALL]
+ALL = {**CONFIGS, "exact-path": EXACT_CONFIG, **ENGINE_CONFIGS}
+CASES = [(k, name) for k in KERNELS for name in ALL if k == "conv1x1" or name not in ENGINE_CONFIGS]
 VECTORS = 2
 
 

@@ -207,3 +207,24 @@ def test_json_schema_is_the_documented_one(float_report, seed_report):
             assert set(q["components"][0]) == {"component", "what", "measured", "mean_lsb", "rmse_lsb",
                                                "max_abs_lsb", "mean_real", "rmse_real", "share"}
     assert json.loads(seed_report.to_json())["quantization"] is None
+
+
+def test_a_data_mover_report_counts_its_overflows(tmp_path):
+    """upsample into a narrower out_t: the report names the overflowing conversion and the
+    narrowest out_t that holds the values; with the default types it is exact."""
+    from hls_sim.layer import load_layer
+    from hls_sim.report import build_report
+
+    text = (WEIGHTS / "upsample.yaml").read_text()
+    (tmp_path / "up.yaml").write_text(text + "types: {out_t: 'ap_uint<6>'}\n")
+    rep = build_report(load_layer(tmp_path / "up.yaml"))
+    dp = rep.data["datapath"]
+    assert rep.data["layer"]["mover"] and dp["stages"] == []
+    (cv,) = dp["conversions"]
+    assert cv["type_name"] == "out_t" and cv["overflow"] > 0
+    err = [a for a in rep.data["advice"] if a["severity"] == "error"]
+    assert err and err[0]["suggestion"] == {"types": {"out_t": "ap_uint<8>"}}
+    assert dp["metrics"]["max_abs_lsb"] > 0
+    ok = build_report(load_layer(WEIGHTS / "upsample.yaml"))
+    assert ok.data["datapath"]["metrics"]["max_abs_lsb"] == 0
+    assert [a["id"] for a in ok.data["advice"]] == ["exact"]

@@ -12,7 +12,7 @@ from hls_sim.reference import reference
 from hls_sim.report.build import make_context
 from hls_sim.report.stages import STAGES, StageModel, extremes, resized, rounding_variant, truncates, wraps
 from hls_sim.types import APArray, parse
-from tests.report.conftest import BAD, WEIGHTS
+from tests.report.conftest import BAD, SEED, WEIGHTS
 
 LAYERS = [WEIGHTS / "conv1x1.yaml", WEIGHTS / "dw_conv3x3.yaml", WEIGHTS / "generated_per_channel.yaml"]
 
@@ -92,3 +92,22 @@ def test_mode_helpers():
     assert str(rounding_variant(parse("ap_int<16>"))) == "ap_fixed<16,16,AP_RND>"
     assert resized(parse("ap_int<8>"), 0) is None
     assert str(resized(parse("ap_fixed<10,4,AP_RND,AP_SAT,2>"), 3, 2)) == "ap_fixed<5,3,AP_RND,AP_SAT,2>"
+
+
+ENGINE_TYPES = "types: {product_t: 'ap_fixed<12,16,AP_RND,AP_SAT>', tree_t: 'ap_fixed<10,14,AP_TRN,AP_SAT>'}\n"
+
+
+@pytest.mark.parametrize("base", ["conv1x1", "conv2d"])
+def test_model_reproduces_compute_engine_types(base, tmp_path):
+    """product_t / tree_t: the model's acc stage runs each engine call through them, and
+    reproduces the kernel bit for bit; the engine's losses are part of the acc stage."""
+    text = (SEED + "factor: 0.0115\n") if base == "conv1x1" else (WEIGHTS / "conv2d.yaml").read_text()
+    (tmp_path / "l.yaml").write_text(text + ENGINE_TYPES)
+    ly = load_layer(tmp_path / "l.yaml")
+    assert ly.config.engine_typed
+    ctx = make_context(ly)
+    assert ctx.result.counters["engine_overflow"] > 0
+    assert np.array_equal(ctx.chain[-1].out, ctx.kernel_out)
+    assert not np.array_equal(ctx.chain[1].out, ctx.chain[0].out)  # the acc stage loses
+    parts = sum(ctx.chain[i + 1].out - ctx.chain[i].out for i in range(len(STAGES)))
+    np.testing.assert_allclose(parts, ctx.err, atol=1e-9)
