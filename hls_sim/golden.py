@@ -165,7 +165,7 @@ def _arguments(kind: Kind, geom: Geometry, config: KernelConfig) -> list[tuple[s
     n_factor = geom.out_channels if config.per_channel_factor else 1
     out = []
     for t in kind.tensors:
-        shape = (n_factor,) if t.role == "factor" else geom.shape(t.role)
+        shape = (n_factor,) if t.role == "factor" else kind.cpp_shape(t.role, geom.shape(t.role))
         out.append((t.role, _ident(t.cpp_arg), shape))
     return out
 

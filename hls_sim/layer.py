@@ -510,6 +510,8 @@ class _Parser:
                                                {geom.shape("bias"): None})
         float_model = self.float_model(data["float"], kind, geom) if "float" in data else None
         in_shapes = {BUFFER: None, TILE: "tile"} if kind.seed else {geom.shape("input"): None}
+        if len(kind.input_dims) == 1:  # a vector kind: its [C] file as hls-sim's [C][1][1]
+            in_shapes[geom.shape("input")[:1]] = "vector"
         if "input" in data:
             bottom, sources["input"] = self.array(data["input"], "input", c.in_t, in_shapes,
                                                   buffer=True)
@@ -534,14 +536,15 @@ class _Parser:
                                   + (f" (it has: {', '.join(kind.param_names)})" if kind.params
                                      else " (it has none)"))
         params = {k: data[k] for k in kind.param_names if k in data}
-        dims = ("in_channels", "height", "width")
-        if all(d in kind.param_names for d in dims) and isinstance(data.get("input"), dict) \
-                and "file" in data["input"]:
+        dims = kind.input_dims
+        if not kind.seed and isinstance(data.get("input"), dict) and "file" in data["input"]:
 
             def feature_map(shape: tuple[int, ...], dtype: np.dtype, src: str) -> None:
-                if len(shape) != 3:
-                    raise self.err("input", f"{src} has shape {_dims(shape)}; expected a "
-                                            "feature map [C][H][W]")
+                if len(dims) == 1 and len(shape) == 3 and shape[1:] == (1, 1):
+                    return  # a vector as a 1x1 map
+                if len(shape) != len(dims):
+                    want = "a feature map [C][H][W]" if len(dims) == 3 else "a vector [C]"
+                    raise self.err("input", f"{src} has shape {_dims(shape)}; expected {want}")
 
             # only the header: the data is read (and its shape checked again) by self.array
             shape, src = self.load(data["input"], "input", feature_map, header_only=True)
@@ -770,6 +773,8 @@ class _Parser:
             i = int(np.flatnonzero(bad.ravel())[0])
             raise self.err(fld, f"{src}: {int(bad.sum())} value(s) are NaN or infinite (first at "
                                 f"index {_index(i, shape)})")
+        if shapes[shape] == "vector":
+            return raw.reshape(-1, 1, 1), f"{src} (a vector, held as {_dims(raw.shape + (1, 1))})"
         if shapes[shape] == "tile":
             padded = np.zeros(BUFFER, dtype=np.float64)
             padded[:, 1:1 + TILE_H, 1:1 + TILE_W] = a
@@ -803,6 +808,8 @@ class _Parser:
         arr, src = self.load(node, fld, check)  # the data is read only after check passed
         shape = tuple(arr.shape)
         raw = self.checked(arr, fld, fmt)
+        if shapes[shape] == "vector":
+            return raw.reshape(-1, 1, 1), f"{src} (a vector, held as {_dims(raw.shape + (1, 1))})"
         if shapes[shape] == "tile":
             padded = _zeros(fmt, BUFFER)
             padded[:, 1:1 + TILE_H, 1:1 + TILE_W] = raw

@@ -31,13 +31,14 @@ def run(kind: str, input: Any, weight: Any = None, bias: Any = None, factor: Any
         res.top.raw          # [C_OUT][H_OUT][W_OUT] raw out_t integers
     """
     k = get_kind(kind)
-    names = k.param_names
-    if "in_channels" in names:
-        shape = np.shape(input.raw if hasattr(input, "raw") else input)
-        if len(shape) == 3:
-            for n, v in zip(("in_channels", "height", "width"), shape):
-                params.setdefault(n, v)
+    shape = np.shape(input.raw if hasattr(input, "raw") else input)
+    dims = k.input_dims if not k.seed else ()
+    if dims and len(shape) in (len(dims), 3):
+        for n, v in zip(dims, shape):
+            params.setdefault(n, v)
     geom = k.geometry(params)
+    if len(dims) == 1 and len(shape) == 1:  # a vector kind: [C] as hls-sim's [C][1][1]
+        input = input.reshape(-1, 1, 1)
     from hls_sim.kernels import common
 
     return common.run(k, geom, config, input, top, weight, bias, factor)

@@ -62,7 +62,8 @@ def as_conv(geom: Geometry) -> Geometry:
         "in_channels": ci, "height": (h - 1) * s + 1 + 2 * q + op,
         "width": (w - 1) * s + 1 + 2 * q + op, "out_channels": p["out_channels"],
         "kernel_size": p["kernel_size"], "stride": 1, "padding": 0, "dilation": p["dilation"],
-        "groups": p["groups"], "accumulate": p["accumulate"], "activation": p["activation"]})
+        "groups": p["groups"], "accumulate": p["accumulate"], "activation": p["activation"],
+        "clip_at": p["clip_at"]})
 
 
 def operands(geom: Geometry, x: np.ndarray | None, w: np.ndarray | None) -> tuple:

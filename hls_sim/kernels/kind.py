@@ -171,6 +171,10 @@ class Kind:
     (the report's table; the counter is one of hls_kernels.COUNTER_NAMES)"""
     reference_doc: str = "the exact sums of products"
     """what :attr:`sums` is, in words (the report's reference line)"""
+    input_dims: tuple[str, ...] = ("in_channels", "height", "width")
+    """the parameters a layer file may leave out and take from its input file's shape"""
+    cpp_shape: Callable = field(default=lambda role, shape: shape)
+    """``(role, shape) -> shape`` of the C++ array (linear: ``[C]`` for hls-sim's ``[C][1][1]``)"""
     uses_engine: Callable = field(default=lambda geom: False)
     """``geom -> bool``: whether the kernel sums its products with compute_engine_16 (then
     product_t / tree_t may set the engine's types)"""

@@ -14,7 +14,7 @@ Adding a kind means: its C++ template in kernels/, its twin module here, one ent
 
 from __future__ import annotations
 
-from hls_sim.kernels import conv2d as _c2, conv_transpose as _ct, upsample as _up
+from hls_sim.kernels import conv2d as _c2, conv_transpose as _ct, linear as _li, upsample as _up
 from hls_sim.kernels.conv1x1 import build as _conv1x1_build
 from hls_sim.kernels.dw_conv3x3 import build as _dw_build
 from hls_sim.kernels.kind import IDENTITY_CONV, REQUIRED, ConvForm, Geometry, Kind, Param, TensorSpec
@@ -265,6 +265,104 @@ UPSAMPLE = Kind(
     conversions=(("out_overflow", "out_t", "the conversion out_t(in_t value)", "out"),),
     reference_doc="the input values moved (zeros where the kind inserts them)")
 
-KINDS: dict[str, Kind] = {k.name: k for k in (CONV1X1, DW_CONV3X3, CONV2D, CONV_TRANSPOSE, UPSAMPLE)}
+# ---- pooling: max_pool, avg_pool (kernels/pool.h, hls_sim/kernels/pool.py) ---------------------
+from hls_sim.kernels import pool as _pool  # noqa: E402
+
+
+def _pool_params(extra: tuple[Param, ...]) -> tuple[Param, ...]:
+    return _map_params(out=False) + (
+        Param("kernel_size", "K: the window is K x K", REQUIRED, 1, _pool.MAX_K),
+        Param("stride", "S (default: kernel_size, as PyTorch)", None, 1, 4),
+        Param("padding", "P on every side, at most kernel_size // 2 (PyTorch's rule); taps "
+                         "outside the input never win a max and add nothing to a sum", 0, 0,
+              _pool.MAX_K // 2),
+    ) + extra
+
+
+def _pool_resolve(v: dict):  # noqa: ANN202
+    c, h, w = _map_in(v)
+    k, s, p = _pool.resolve_window(v)
+    ho, wo = _pool.out_size(h, k, s, p), _pool.out_size(w, k, s, p)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"kernel_size: a {k}x{k} window does not fit the {h}x{w} input padded "
+                         f"by {p} (the output would be {ho}x{wo})")
+    shapes = {"input": (c, h, w), "top": (c, ho, wo)}
+    for r, sh in shapes.items():
+        _check_size(r, sh)
+    return shapes, ((0, c), (0, ho), (0, wo))
+
+
+def _pool_tensors() -> tuple[TensorSpec, ...]:
+    return (TensorSpec("input", "in_t", "in", "in", "the feature map [C][H][W]"),
+            TensorSpec("top", "out_t", "out", "out", "[C][H_OUT][W_OUT], all written"))
+
+
+MAX_POOL = Kind(
+    name="max_pool", doc="PyTorch MaxPool2d (ceil_mode off), with an optional fused relu",
+    cpp_function="max_pool", cpp_header="pool.h",
+    params=_pool_params((Param("relu", "fused relu: none, before (on each input, then the max: "
+                                       "Relu_Max_Pooling) or after (on the max); before and "
+                                       "after agree bit for bit", "none", choices=_pool.RELU),)),
+    tensors=_pool_tensors(), resolve=_pool_resolve, sums=_pool.max_sums, build=_pool.build_max,
+    epilogue=False, total_type=lambda plan, geom: plan.config.in_t, types=("in_t", "out_t"),
+    traits=_pool.max_traits,
+    conversions=(("out_overflow", "out_t", "the conversion out_t(in_t max)", "out"),),
+    reference_doc="the window's maximum (after the fused relu)")
+
+AVG_POOL = Kind(
+    name="avg_pool", doc="PyTorch AvgPool2d (ceil_mode off): sum in acc_t, times factor_t(1.0/n)",
+    cpp_function="avg_pool", cpp_header="pool.h",
+    params=_pool_params((_pool.Flag("count_include_pad", "true: divide by K*K (PyTorch's "
+                                                         "default); false: by the taps inside "
+                                                         "the input", True),)),
+    tensors=_pool_tensors(), resolve=_pool_resolve, sums=_pool.avg_sums, build=_pool.build_avg,
+    epilogue=False, intermediates=_pool.avg_intermediates,
+    total_type=lambda plan, geom: _pool.avg_types(plan)[1],
+    types=("in_t", "acc_t", "factor_t", "qd_t", "out_t"), traits=_pool.avg_traits,
+    note=_pool.avg_note,
+    conversions=(("acc_overflow", "acc_t", "the running sum acc_t += in_t", "acc"),
+                 ("qd_overflow", "qd_t", "the mean qd_t(sum * factor_t(1.0 / n))", "qd"),
+                 ("out_overflow", "out_t", "the conversion out_t(qd_t mean)", "out")),
+    reference_doc="the window's exact mean (sum of its inputs / n)")
+
+def _linear_resolve(v: dict):  # noqa: ANN202
+    if v["in_features"] is None:
+        raise ValueError("in_features: missing (give it, or an input file to read it from)")
+    ci = v["in_features"]
+    co = v["out_features"] = v["out_features"] or ci
+    _activation(v)
+    shapes = {"input": (ci, 1, 1), "top": (co, 1, 1), "weight": (co, ci), "bias": (co,)}
+    for r, sh in shapes.items():
+        _check_size(r, sh)
+    return shapes, ((0, co), (0, 1), (0, 1))
+
+
+_LINEAR_CONV = ConvForm(_li.as_conv, _li.operands,
+                        lambda geom, w, per_out: per_out.reshape(-1, 1) * w)
+
+LINEAR = Kind(
+    name="linear", doc="PyTorch Linear on compute_engine_16 (a 1x1 convolution of a 1x1 map)",
+    cpp_function="linear", cpp_header="linear.h",
+    params=(Param("in_features", "input features; read from the input file when left out", None, 1,
+                  MAX_DIM * 16),
+            Param("out_features", "output features (default: in_features)", None, 1, MAX_DIM * 16))
+    + tuple(p for p in _conv_params(False) if p.name in ("accumulate", "activation", "clip_at")),
+    tensors=(TensorSpec("input", "in_t", "in", "in", "the input vector [C_IN] (also as [C_IN][1][1])"),
+             TensorSpec("top", "out_t", "out", "out", "the output [C_OUT] (hls-sim holds it as [C_OUT][1][1])"),
+             TensorSpec("weight", "weight_t", "weight", "in", "[C_OUT][C_IN] (PyTorch's layout)"),
+             TensorSpec("bias", "bias_t", "bias", "in", "[C_OUT]"),
+             TensorSpec("factor", "factor_t", "factor", "in", "one, or [C_OUT] per channel")),
+    resolve=_linear_resolve, sums=_li.sums, build=_li.build, intermediates=_li.intermediates,
+    total_type=_li.total_type,
+    traits=lambda geom, config: [
+        ("C_IN", geom["in_features"], ""), ("C_OUT", geom["out_features"], ""),
+        ("ACCUMULATE", _c2.ACCUMULATE.index(geom["accumulate"]),
+         f"HLS_SIM_ACC_{geom['accumulate'].upper()}")],
+    extra_types=_conv_extra_types(_LINEAR_CONV), conv=_LINEAR_CONV, uses_engine=_group_mode,
+    input_dims=("in_features",),
+    cpp_shape=lambda role, shape: shape[:1] if role in ("input", "top") else shape)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (CONV1X1, DW_CONV3X3, CONV2D, CONV_TRANSPOSE, UPSAMPLE, LINEAR,
+                                              MAX_POOL, AVG_POOL)}
 
 __all__ = ["KINDS", "Geometry", "Kind", "get_kind"]

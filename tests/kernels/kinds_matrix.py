@@ -32,7 +32,7 @@ from hls_sim.kernels.kind import Geometry
 from tests.kernels import naive
 from tests.kernels.matrix import CONFIGS, seed_of
 
-KINDS = ("conv2d", "conv_transpose", "upsample")
+KINDS = ("conv2d", "conv_transpose", "upsample", "linear")
 
 # KernelConfig presets: name -> fields
 PRESETS: dict[str, dict] = {
@@ -92,8 +92,8 @@ class Case:
 
     @property
     def geometry(self) -> Geometry:
-        c, h, w = self.shape
-        return get_kind(self.kind).geometry({"in_channels": c, "height": h, "width": w, **self.params})
+        kind = get_kind(self.kind)
+        return kind.geometry({**dict(zip(kind.input_dims, self.shape)), **self.params})
 
     @property
     def oracle_params(self) -> dict:
@@ -136,12 +136,13 @@ def make_inputs(case: Case) -> dict[str, np.ndarray | None]:
     c = case.config
     geom = case.geometry
     rng = np.random.default_rng(seed_of("kinds", case.family or case.id))  # a family: one data set
+    if case.kind in POOL_KINDS:  # the pooling section below
+        return pool_inputs(case, rng)
     x = _draw(rng, c.in_t, geom.shape("input"), case.amp)
     if case.kind == "upsample":
         return {"input": x, "weight": None, "bias": None, "factor": None}
     w = _draw(rng, c.weight_t, geom.shape("weight"), case.amp)
-    sums = (naive.conv2d_sums if case.kind == "conv2d" else naive.conv_transpose_sums)(
-        case.oracle_params, x, w)
+    sums = oracle_sums(case, x, w)
     prod_t = naive.result_type("*", c.weight_t, c.in_t)
     spread = max(float(np.std(sums.astype(float))) / 2 ** naive._frac(prod_t), 1e-9)
     spread = min(spread, _value(c.acc_t, c.acc_t.max_raw))
@@ -157,12 +158,21 @@ def make_inputs(case: Case) -> dict[str, np.ndarray | None]:
             "factor": f_raw if c.per_channel_factor else f_raw.reshape(())}
 
 
+def oracle_sums(case: Case, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """naive.py's exact sums of products of a kind with weights."""
+    return {"conv2d": naive.conv2d_sums, "conv_transpose": naive.conv_transpose_sums,
+            "linear": naive.linear_sums}[case.kind](case.oracle_params, x, w)
+
+
 def oracle(case: Case, inp: dict, events: dict | None = None) -> np.ndarray:
     """naive.py's whole output of ``case`` (Python ints), counting events into ``events``."""
     c, p = case.config, case.oracle_params
+    if case.kind in POOL_KINDS:  # the pooling section below
+        return pool_oracle(case, inp, events)
     if case.kind == "upsample":
         return naive.upsample_layer(p, c, inp["input"], p["scale"], p["mode"], p["halo"], events)
-    layer = naive.conv2d_layer if case.kind == "conv2d" else naive.conv_transpose_layer
+    layer = {"conv2d": naive.conv2d_layer, "conv_transpose": naive.conv_transpose_layer,
+             "linear": naive.linear_layer}[case.kind]
     return layer(p, c, inp["input"], inp["weight"], inp["bias"], inp["factor"], case.accumulate,
                  case.activation, events)
 
@@ -209,6 +219,19 @@ def _up(shape: tuple[int, int, int], scale: int, mode: str, halo: int, preset: s
                 {"scale": scale, "mode": mode, "halo": halo}, preset)
 
 
+def _lin(n_in: int, n_out: int, preset: str, acc: str = "group", act: str = "relu") -> list[Case]:
+    """A linear layer, or (``acc="all"``) a family of three, one per accumulate mode."""
+    p: dict = {"out_features": n_out}
+    if act != "relu":
+        p["activation"] = act
+    base = f"linear-{n_in}to{n_out}-{preset}"
+    modes = naive.ACCUMULATE if acc == "all" else (acc,)
+    family = base if acc == "all" else None
+    return [Case(f"{base}-{m}" + ("" if act == "relu" else f"-{act}"), "linear", (n_in,),
+                 {**p, "accumulate": m}, preset, 1.0 if acc != "all" else 1 / 4, family)
+            for m in modes]
+
+
 C2, CT = "conv2d", "conv_transpose"
 CASES: list[Case] = [
     # ---- conv2d ----
@@ -246,6 +269,13 @@ CASES: list[Case] = [
     *_conv(CT, (16, 4, 5), "accfrac-wrap", 8, k=3, s=2, pad=1, op=1, acc="all"),
     *_conv(CT, (2, 2, 3), "exact-path", k=3, s=2, pad=1, op=1, acc="tap"),
     *_conv(CT, (16, 4, 5), "engine-both", 8, k=3, s=2, pad=1, op=1),
+    # ---- linear ----
+    *_lin(16, 10, "default"),                               # one block
+    *_lin(40, 24, "per-channel", acc="tap"),                # a partial block
+    *_lin(100, 7, "fractional", acc="exact"),               # 7 blocks, fractional types
+    *_lin(48, 16, "signed-out", act="none"),
+    *_lin(64, 12, "engine-both"),                           # compute_engine_16's own types
+    *_lin(3, 5, "exact-path"),                              # beyond 64 bits
     # ---- upsample ----
     _up((16, 5, 7), 2, "nearest", 0),
     _up((3, 5, 7), 2, "zeros", 1),
@@ -270,7 +300,7 @@ def families() -> dict[str, dict[str, Case]]:
 def twin_run(case: Case, inp: dict, **override):  # noqa: ANN201 - KernelResult
     """``hls_sim.kernels.run`` on one case (``override``: parameters to change)."""
     params = {**case.run_params, **override}
-    if case.kind == "upsample":
+    if case.kind == "upsample" or case.kind in POOL_KINDS:
         return run(case.kind, inp["input"], config=case.config, **params)
     return run(case.kind, inp["input"], inp["weight"], inp["bias"], inp["factor"], case.config,
                **params)
@@ -316,3 +346,113 @@ def selected(request, argname: str = "case_id") -> list[str]:  # noqa: ANN001
         if cs is not None and item.module is request.module and argname in cs.params:
             out.append(cs.params[argname])
     return out
+
+
+# ---- pooling: max_pool, avg_pool --------------------------------------------------------------
+# Their own list, POOL_CASES (in BY_ID, so twin_run, oracle, warm_twins and the C++ harness
+# take them), proven by tests/kernels/test_pool.py on both tiers: the twin against naive.py's
+# pooling oracles, and the C++ (kernels/pool.h) through the golden testbench.
+POOL_KINDS = ("max_pool", "avg_pool")
+QD_MODES = ("AP_RND", "AP_RND_ZERO", "AP_RND_MIN_INF", "AP_RND_INF", "AP_RND_CONV", "AP_TRN",
+            "AP_TRN_ZERO")
+_WIDE = {"in_t": "ap_int<72>", "out_t": "ap_int<72>", "acc_t": "ap_int<80>", "factor_t": "ap_fixed<32,2>",
+         "qd_t": "ap_fixed<80,79,AP_RND_CONV,AP_SAT>"}  # every value beyond 64 bits
+PRESETS.update({
+    "pool-signed": {"in_t": "ap_int<8>", "out_t": "ap_int<8>"},
+    "pool-out-wrap": {"in_t": "ap_int<8>", "out_t": "ap_int<5>"},  # out_t(in_t) wraps
+    "pool-out-sat": {"in_t": "ap_fixed<10,4>", "out_t": "ap_fixed<6,2,AP_RND,AP_SAT>"},
+    # every quantization mode of qd_t rounding the mean to an integer; signed data and the
+    # exact reciprocals 1, 1/2, 1/4, so that ties are real ties (and some negative)
+    **{f"pool-qd-{m.lower()}": {"in_t": "ap_int<8>", "out_t": "ap_int<8>", "acc_t": "ap_int<12>",
+                                "factor_t": "ap_fixed<18,2>", "qd_t": f"ap_fixed<10,10,{m},AP_SAT>"}
+       for m in QD_MODES},
+    "pool-acc-wrap": {"acc_t": "ap_int<9>"},  # the sums of ap_uint<8> wrap in ap_int<9>
+    "pool-acc-sat": {"acc_t": "ap_fixed<10,10,AP_TRN,AP_SAT>"},
+    "pool-avg-out-wrap": {"out_t": "ap_uint<6>"},
+    "pool-avg-out-sat": {"in_t": "ap_fixed<10,4>", "acc_t": "ap_fixed<16,8>",
+                         "qd_t": "ap_fixed<12,6,AP_RND,AP_SAT>",
+                         "out_t": "ap_fixed<6,2,AP_RND,AP_SAT>"},
+    # an ap_int acc_t and a signed ap_fixed in_t: acc += in adds in.to_ap_int_base() (toward 0)
+    "pool-int-acc": {"in_t": "ap_fixed<8,4>", "acc_t": "ap_int<12>", "out_t": "ap_int<8>"},
+    "pool-fractional": {"in_t": "ap_ufixed<8,4>", "acc_t": "ap_fixed<16,8>",
+                        "factor_t": "ap_ufixed<16,1>", "qd_t": "ap_fixed<12,6,AP_RND_CONV,AP_SAT>",
+                        "out_t": "ap_ufixed<8,4,AP_RND,AP_SAT>"},
+    # the exact path: acc_t * factor_t needs 72 bits; and every type beyond 64 bits
+    "pool-exact": {"acc_t": "ap_int<40>"},
+    "pool-exact-wide": dict(_WIDE),
+})
+POOL_NARROW = {"pool-out-wrap": "out_overflow", "pool-out-sat": "out_overflow",
+               "pool-acc-wrap": "acc_overflow", "pool-acc-sat": "acc_overflow",
+               "pool-avg-out-wrap": "out_overflow", "pool-avg-out-sat": "out_overflow"}
+POOL_EXACT = ("pool-exact", "pool-exact-wide")  # the plain-Python path
+
+
+def _pool(kind: str, shape: tuple[int, int, int], preset: str = "default", *, k: int,
+          s: int | None = None, pad: int = 0, tag: str = "", family: str | None = None,
+          **extra) -> Case:
+    c, h, w = shape
+    p: dict = {"kernel_size": k, **extra}
+    geo = f"k{k}"
+    if s is not None:
+        p["stride"] = s
+        geo += f"s{s}"
+    if pad:
+        p["padding"] = pad
+        geo += f"p{pad}"
+    short = "maxpool" if kind == "max_pool" else "avgpool"
+    return Case(f"{short}-c{c}-{h}x{w}-{geo}-{preset}" + (f"-{tag}" if tag else ""), kind, shape,
+                p, preset, family=family)
+
+
+MP, AP = "max_pool", "avg_pool"
+POOL_CASES: list[Case] = [
+    # ---- max_pool ----
+    _pool(MP, (16, 8, 9), k=2),                                           # the usual 2x2/2
+    _pool(MP, (3, 7, 9), "pool-signed", k=3, s=2, pad=1),                 # padding never wins
+    *[_pool(MP, (8, 7, 9), "pool-signed", k=3, s=2, pad=1, relu=r, tag=f"relu-{r}",
+            family="maxpool-relu-family") for r in ("before", "after")],  # same data: equal
+    _pool(MP, (8, 9, 11), "pool-out-wrap", k=3, s=1, pad=1),
+    _pool(MP, (4, 9, 11), "pool-out-sat", k=4, s=3, pad=2),               # K=4, P=K/2, S != K
+    _pool(MP, (5, 9, 11), k=1, s=2),                                      # K=1: subsampling
+    _pool(MP, (3, 5, 7), k=2, s=3),                                       # stride > kernel
+    _pool(MP, (2, 4, 5), "pool-exact-wide", k=2, s=1, pad=1, relu="after"),
+    # ---- avg_pool ----
+    _pool(AP, (16, 8, 9), k=2),                                           # n = 4: exact 1/4
+    _pool(AP, (8, 9, 11), k=3, s=2, pad=1),                               # n = 9, padding counted
+    _pool(AP, (8, 9, 11), k=3, s=2, pad=1, count_include_pad=False, tag="nopad"),  # n = 4, 6, 9
+    *[_pool(AP, (4, 7, 9), f"pool-qd-{m.lower()}", k=2, s=2, pad=1, count_include_pad=False,
+            tag="nopad", family="avgpool-qd-family") for m in QD_MODES],  # n = 1, 2, 4
+    _pool(AP, (8, 7, 9), "pool-acc-wrap", k=3, s=1, pad=1),
+    _pool(AP, (8, 8, 9), "pool-acc-sat", k=4, s=2, pad=2),
+    _pool(AP, (8, 9, 11), "pool-avg-out-wrap", k=2, s=3),                 # stride > kernel
+    _pool(AP, (4, 9, 11), "pool-avg-out-sat", k=3, s=2, pad=1, count_include_pad=False, tag="nopad"),
+    _pool(AP, (8, 7, 9), "pool-int-acc", k=3, s=2, pad=1),
+    _pool(AP, (8, 7, 9), "pool-fractional", k=3, s=1, pad=1, count_include_pad=False, tag="nopad"),
+    _pool(AP, (5, 7, 9), k=1, s=2),  # factor_t(1.0) wraps to -1 in ap_fixed<32,1>: as the C++ does
+    _pool(AP, (4, 5, 7), "pool-exact", k=2, s=1, pad=1),
+    _pool(AP, (2, 4, 5), "pool-exact-wide", k=2, s=1, pad=1, count_include_pad=False, tag="nopad"),
+]
+_POOL_BY_ID = {c.id: c for c in POOL_CASES}
+assert len(_POOL_BY_ID) == len(POOL_CASES) and not set(_POOL_BY_ID) & set(BY_ID), "case ids must be unique"
+BY_ID.update(_POOL_BY_ID)
+
+
+def _draw_wide(rng: np.random.Generator, fmt, shape) -> np.ndarray:  # noqa: ANN001
+    """Uniform raws over all of fmt's range, as Python ints (any width)."""
+    span, nbytes = fmt.max_raw - fmt.min_raw + 1, fmt.width // 8 + 2
+    out = np.empty(shape, dtype=object)
+    out.flat[:] = [fmt.min_raw + int.from_bytes(rng.bytes(nbytes), "little") % span
+                   for _ in range(out.size)]
+    return out
+
+
+def pool_inputs(case: Case, rng: np.random.Generator) -> dict[str, np.ndarray | None]:
+    """A pooling case's raw input: uniform over in_t's range (a data mover has no weight)."""
+    c, shape = case.config, case.geometry.shape("input")
+    x = _draw(rng, c.in_t, shape, case.amp) if c.in_t.width <= 62 else _draw_wide(rng, c.in_t, shape)
+    return {"input": x, "weight": None, "bias": None, "factor": None}
+
+
+def pool_oracle(case: Case, inp: dict, events: dict | None = None) -> np.ndarray:
+    layer = naive.max_pool_layer if case.kind == "max_pool" else naive.avg_pool_layer
+    return layer(case.oracle_params, case.config, inp["input"], events)

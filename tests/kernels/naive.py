@@ -334,6 +334,29 @@ def conv2d_layer(p: dict, config: KernelConfig, x: np.ndarray, w: np.ndarray, bi
     return _layer(conv2d_acc, p, config, x, w, bias, factor, accumulate, activation, events)
 
 
+def linear_sums(p: dict, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """PyTorch Linear's exact sums ``sum_ci w[co][ci] * x[ci]``, ``[C_OUT][1][1]``."""
+    xl, wl = [int(v) for v in np.asarray(x).reshape(-1)], _ints(w)
+    if len(xl) != p["in_features"] or np.shape(w) != (p["out_features"], p["in_features"]):
+        raise ValueError(f"linear: shapes {np.shape(x)}, {np.shape(w)} do not fit {p}")
+    out = np.empty((p["out_features"], 1, 1), dtype=object)
+    for co in range(p["out_features"]):
+        out[co, 0, 0] = sum(wl[co][ci] * xl[ci] for ci in range(len(xl)))
+    return out
+
+
+def linear_layer(p: dict, config: KernelConfig, x: np.ndarray, w: np.ndarray, bias: np.ndarray,
+                 factor: np.ndarray, accumulate: str = "group", activation: str = "relu",
+                 events: dict | None = None) -> np.ndarray:
+    """The linear kernel's raw out_t output ``[C_OUT][1][1]``: docs/kinds.md defines it as the
+    1x1 convolution of a 1x1 map (blocks of 16 input features, one engine call each)."""
+    pc = dict(in_channels=p["in_features"], height=1, width=1, out_channels=p["out_features"],
+              kernel_size=1, stride=1, padding=0, dilation=1, groups=1)
+    xc = np.asarray(x).reshape(-1, 1, 1)
+    wc = np.asarray(w)[:, :, None, None]
+    return conv2d_layer(pc, config, xc, wc, bias, factor, accumulate, activation, events)
+
+
 def zero_inserted(p: dict, x: np.ndarray, w: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
     """conv_transpose as docs/kinds.md computes it: the parameters, input ``xz`` and weight
     ``wf`` of the equivalent stride-1, unpadded conv2d."""
@@ -401,4 +424,120 @@ def upsample_layer(p: dict, config: KernelConfig, x: np.ndarray, scale: int, mod
                 v = xl[ch][i // scale][j // scale] if mode == "nearest" or on_grid else 0
                 out[ch, halo + i, halo + j], st = cast_status(v, config.in_t, config.out_t)
                 _count(events, "out_overflow", st & OVERFLOW)
+    return out
+
+
+# ---- pooling: max_pool, avg_pool ------------------------------------------------------------------
+# ``p``: in_channels, height, width, kernel_size, stride, padding, and relu (max_pool) or
+# count_include_pad (avg_pool), every one given (the registry's geometry values).
+def pool_output_size(p: dict) -> tuple[int, int, int]:
+    """``(C, H_OUT, W_OUT)`` by PyTorch's MaxPool2d / AvgPool2d formula, ceil_mode off:
+    floor((n + 2 * padding - kernel_size) / stride) + 1."""
+    k, s, pad = p["kernel_size"], p["stride"], p["padding"]
+    if not (1 <= k <= 4 and 1 <= s <= 4 and 0 <= 2 * pad <= k):
+        raise ValueError(f"pool: parameter out of range: {p}")
+    h, w = ((n + 2 * pad - k) // s + 1 for n in (p["height"], p["width"]))
+    if h < 1 or w < 1:
+        raise ValueError(f"pool: no output ({h} x {w}) for {p}")
+    return p["in_channels"], h, w
+
+
+def _pool_windows(p: dict, x: np.ndarray):  # noqa: ANN202 - iterator
+    """``((c, oh, ow), values)`` for every output: the Python-int inputs under its window
+    that lie inside the input, in (kh, kw) order."""
+    c_n, h_out, w_out = pool_output_size(p)
+    if x.shape != (c_n, p["height"], p["width"]):
+        raise ValueError(f"input shape {x.shape} does not match {p}")
+    k, s, pad = p["kernel_size"], p["stride"], p["padding"]
+    xl = _ints(x)
+    for c in range(c_n):
+        for oh in range(h_out):
+            for ow in range(w_out):
+                vals = []
+                for kh in range(k):
+                    for kw in range(k):
+                        i, j = oh * s - pad + kh, ow * s - pad + kw
+                        if 0 <= i < p["height"] and 0 <= j < p["width"]:
+                            vals.append(xl[c][i][j])
+                yield (c, oh, ow), vals
+
+
+def max_pool_values(p: dict, x: np.ndarray) -> np.ndarray:
+    """The value each max_pool output converts: the largest input inside its window, then
+    max(0, .) when a relu is fused (before or after: the same value). Python ints."""
+    out = np.empty(pool_output_size(p), dtype=object)
+    for idx, vals in _pool_windows(p, x):
+        m = max(vals)
+        out[idx] = max(m, 0) if p["relu"] != "none" else m
+    return out
+
+
+def max_pool_layer(p: dict, config: KernelConfig, x: np.ndarray,
+                   events: dict | None = None) -> np.ndarray:
+    """The max_pool kernel's raw out_t output, the fused relu applied in the order it names
+    (before: on each input; after: on the max), then ``out_t(m)``."""
+    if events is not None:
+        for n in COUNTERS:
+            events.setdefault(n, 0)
+    out = np.empty(pool_output_size(p), dtype=object)
+    for idx, vals in _pool_windows(p, x):
+        if p["relu"] == "before":
+            vals = [v if v >= 0 else 0 for v in vals]
+        m = vals[0]
+        for v in vals[1:]:
+            if v > m:
+                m = v
+        if p["relu"] == "after" and m < 0:
+            m = 0
+        out[idx], st = cast_status(m, config.in_t, config.out_t)
+        _count(events, "out_overflow", st & OVERFLOW)
+    return out
+
+
+def pool_divisor(p: dict, inside: int) -> int:
+    """avg_pool's n: K*K with count_include_pad, else the taps inside the input."""
+    return p["kernel_size"] ** 2 if p["count_include_pad"] else inside
+
+
+def avg_pool_sums(p: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(sums, n)``: the exact sum of the inputs inside each window and its divisor, Python
+    ints (the exact mean is sums / n)."""
+    shape = pool_output_size(p)
+    sums, ns = np.empty(shape, dtype=object), np.empty(shape, dtype=object)
+    for idx, vals in _pool_windows(p, x):
+        sums[idx], ns[idx] = sum(vals), pool_divisor(p, len(vals))
+    return sums, ns
+
+
+def avg_pool_layer(p: dict, config: KernelConfig, x: np.ndarray,
+                   events: dict | None = None) -> np.ndarray:
+    """The avg_pool kernel's raw out_t output, as docs/kinds.md writes the C++:
+    ``acc_t sum = 0; sum += in`` per tap inside (an ap_int acc_t adds an ap_fixed input as
+    its to_ap_int_base() value, ap_int<max(I,1)> toward zero; otherwise the natural sum
+    converted to acc_t), ``qd_t mean = sum * factor_t(1.0 / n)``, ``out_t(mean)``."""
+    c = config
+    if events is not None:
+        for n in COUNTERS:
+            events.setdefault(n, 0)
+    step_t = c.in_t
+    if c.acc_t.kind == "int" and c.in_t.kind == "fixed":
+        step_t = Format("int", max(c.in_t.int_bits, 1), max(c.in_t.int_bits, 1), c.in_t.signed)
+    prod_t = result_type("*", c.acc_t, c.factor_t)
+    out = np.empty(pool_output_size(p), dtype=object)
+    for idx, vals in _pool_windows(p, x):
+        acc, over = 0, False
+        for v in vals:
+            if step_t is not c.in_t:
+                v = cast(v, c.in_t, step_t)
+            t, t_t = _add_raw(acc, c.acc_t, v, step_t)
+            acc, st = cast_status(t, t_t, c.acc_t)
+            over |= bool(st & OVERFLOW)
+        _count(events, "acc_overflow", over)
+        n = pool_divisor(p, len(vals))
+        recip = int(c.factor_t.quantize(1.0 / n).raw)  # C++ factor_t(1.0 / n)
+        mean, st = cast_status(acc * recip, prod_t, c.qd_t)
+        _count(events, "qd_overflow", st & OVERFLOW)
+        _count(events, "qd_rounded", st & INEXACT)
+        out[idx], st = cast_status(mean, c.qd_t, c.out_t)
+        _count(events, "out_overflow", st & OVERFLOW)
     return out

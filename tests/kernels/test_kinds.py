@@ -19,7 +19,7 @@ from hls_sim.kernels import KernelConfig, run
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.kernels.kinds import KINDS, get_kind
 from tests.kernels import naive
-from tests.kernels.kinds_matrix import (BY_ID, CASES, MODES_AGREE, MODES_DIFFER, NARROW, families,
+from tests.kernels.kinds_matrix import (BY_ID, CASES, oracle_sums, MODES_AGREE, MODES_DIFFER, NARROW, families,
                                         oracle, selected, twin_run, warm_twins)
 
 IDS = [c.id for c in CASES]
@@ -34,8 +34,8 @@ def twin(case_id: str):  # noqa: ANN201 - (inputs, KernelResult)
 
 
 def test_the_matrix_covers_what_it_claims():
-    conv = [c for c in CASES if c.kind != "upsample"]
-    assert 30 <= len(CASES) <= 45 and {c.kind for c in CASES} == {"conv2d", "conv_transpose", "upsample"}
+    conv = [c for c in CASES if c.kind in ("conv2d", "conv_transpose")]
+    assert 30 <= len(CASES) <= 80 and {"conv2d", "conv_transpose", "upsample", "linear"} <= {c.kind for c in CASES}
     for kind in ("conv2d", "conv_transpose"):
         geoms = [c.geometry for c in conv if c.kind == kind]
         assert any(g["stride"] > g["kernel_size"] for g in geoms), kind
@@ -57,7 +57,10 @@ def test_the_matrix_covers_what_it_claims():
     assert {g["mode"] for g in ups} == {"nearest", "zeros"}
     assert {g["scale"] for g in ups} == {2, 3, 4} and {g["halo"] for g in ups} == {0, 1}
     assert any(c.config.out_t.width < c.config.in_t.width for c in CASES if c.kind == "upsample")
-    assert all(max(c.shape[1:]) <= 16 for c in CASES)
+    assert all(max(c.shape[1:], default=1) <= 16 for c in CASES)
+    lin = [c.geometry for c in CASES if c.kind == "linear"]
+    assert set(naive.ACCUMULATE) <= {g["accumulate"] for g in lin}
+    assert any(g["in_features"] % 16 for g in lin) and any(g["in_features"] > 64 for g in lin)
     fams = families()
     assert {f["group"].preset for f in fams.values()} == set(MODES_DIFFER) | set(MODES_AGREE)
     assert all(set(f) == set(naive.ACCUMULATE) for f in fams.values())
@@ -100,8 +103,7 @@ def test_twin_equals_oracle(compiled_twins, case_id):
     if case.activation == "none":
         assert counts["clip_low"] == counts["clip_high"] == 0
     # the registry's exact sums are the oracle's
-    sums = (naive.conv2d_sums if case.kind == "conv2d" else naive.conv_transpose_sums)(
-        case.oracle_params, inp["input"], inp["weight"])
+    sums = oracle_sums(case, inp["input"], inp["weight"])
     assert np.array_equal(np.asarray(get_kind(case.kind).sums(geom, inp["input"], inp["weight"])).astype(object),
                           sums)
 
@@ -110,11 +112,10 @@ def test_exact_sums_overflow_acc_t_only_in_the_narrow_cases():
     """Independent of any accumulation order: the exact sums leave acc_t's range in every
     narrow case and in no other (so ``acc_overflow == 0`` elsewhere is not vacuous)."""
     for case in CASES:
-        if case.kind == "upsample":
+        if not get_kind(case.kind).epilogue:
             continue
         c, inp = case.config, case.inputs()
-        sums = (naive.conv2d_sums if case.kind == "conv2d" else naive.conv_transpose_sums)(
-            case.oracle_params, inp["input"], inp["weight"])
+        sums = oracle_sums(case, inp["input"], inp["weight"])
         prod_t = naive.result_type("*", c.weight_t, c.in_t)
         shift = naive._frac(prod_t) - naive._frac(c.acc_t)
         lo, hi = c.acc_t.min_raw, c.acc_t.max_raw
@@ -221,3 +222,18 @@ def test_engine_types_only_where_the_engine_runs(kind, params, fields):
     name = next(iter(fields))
     with pytest.raises(ValueError, match=rf"^{name}: sets compute_engine_16's types"):
         run(kind, *args, config=KernelConfig.from_dict(fields), **params)
+
+
+@pytest.mark.parametrize("kind", ["conv2d", "conv_transpose"])
+def test_clip_activation_is_relu_then_the_clip(kind):
+    """activation: clip at 6 equals relu (clipped at max(out_t)) followed by min(., 6), for
+    every kind with weights (a deconvolution passes clip_at on to the conv2d it runs as)."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 256, size=(8, 5, 6))
+    extra = dict(stride=2, padding=1, output_padding=1) if kind == "conv_transpose" else dict(padding=1)
+    w = rng.integers(-128, 128, size=(8, 8, 3, 3))
+    b, f = rng.integers(-50, 50, size=8), np.int64(1 << 24)
+    clip = run(kind, x, w, b, f, kernel_size=3, activation="clip", clip_at=6, **extra)
+    relu = run(kind, x, w, b, f, kernel_size=3, **extra)
+    assert clip.top.raw.max() == 6 and relu.top.raw.max() > 6
+    assert np.array_equal(clip.top.raw, np.minimum(relu.top.raw, 6))
