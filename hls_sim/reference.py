@@ -62,24 +62,30 @@ def _to_float(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float64)
 
 
-def seed_sums(kernel: str, bottom: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """The seed kernels' exact sums of raw products of every written output: [16][32][64]."""
-    taps = 16 if kernel == "conv1x1" else 9
+def _exact_operands(bottom: np.ndarray, weight: np.ndarray, taps: int) -> tuple:
+    """Both as Python-int object arrays when a sum of ``taps`` products could leave int64."""
     exact = taps * _max_abs(weight) * _max_abs(bottom) >= _INT64_SAFE
-    x, w = _as_exact(bottom, exact), _as_exact(weight, exact)
-    if kernel == "conv1x1":
-        # top[coo][h][w] = sum_ci weight[coo][ci] * bottom[ci][h][w], h 0..31, w 0..63
-        tile = x[:, 0:TILE_H, 0:TILE_W].reshape(CHANNELS, -1)
-        return (w @ tile).reshape(CHANNELS, TILE_H, TILE_W)
-    if kernel == "dw_conv3x3":
-        # top[c][h][w] = sum_ij weight[c][i][j] * bottom[c][h-1+i][w-1+j], h 1..32, w 1..64
-        s = None
-        for i in range(3):
-            for j in range(3):
-                term = w[:, i, j, None, None] * x[:, i:i + TILE_H, j:j + TILE_W]
-                s = term if s is None else s + term
-        return s
-    raise ValueError(f"no reference for kernel {kernel!r}")
+    return _as_exact(bottom, exact), _as_exact(weight, exact)
+
+
+def conv1x1_sums(bottom: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """conv1x1's exact sums, [16][32][64]: top[coo][h][w] = sum_ci weight[coo][ci] *
+    bottom[ci][h][w], h 0..31, w 0..63."""
+    x, w = _exact_operands(bottom, weight, 16)
+    tile = x[:, 0:TILE_H, 0:TILE_W].reshape(CHANNELS, -1)
+    return (w @ tile).reshape(CHANNELS, TILE_H, TILE_W)
+
+
+def dw_conv3x3_sums(bottom: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """DW_CONV_3x3's exact sums, [16][32][64]: top[c][h][w] = sum_ij weight[c][i][j] *
+    bottom[c][h-1+i][w-1+j], h 1..32, w 1..64."""
+    x, w = _exact_operands(bottom, weight, 9)
+    s = None
+    for i in range(3):
+        for j in range(3):
+            term = w[:, i, j, None, None] * x[:, i:i + TILE_H, j:j + TILE_W]
+            s = term if s is None else s + term
+    return s
 
 
 def exact_sums(kind: Kind, geom: Geometry, bottom: np.ndarray, weight: np.ndarray | None) -> np.ndarray:

@@ -25,7 +25,7 @@ def build(plan: Plan, jit: Callable = njit) -> Callable:
      TO_OUT) = plan.finish_constants(plan.engine_t)
     PER_CHANNEL, NC = c.per_channel_factor, N_COUNTERS
     TYPED = c.engine_typed  # product_t / tree_t: the engine converts (hls_layer.h)
-    TO_PROD, TO_L1, TO_L = plan.engine_params if TYPED else ((0,) * 11,) * 3
+    TO_PROD, TO_L1, TO_L = plan.engine_params
 
     @jit(parallel=True)
     def conv1x1(bottom, top, weight, bias, factor, counters):

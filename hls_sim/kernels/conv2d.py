@@ -17,7 +17,7 @@ import numpy as np
 from hls_sim.jit import njit, prange
 from hls_sim.kernels.hls_config import Plan
 from hls_sim.kernels.hls_kernels import (ACC_OVERFLOW, ENGINE_OVERFLOW, N_COUNTERS,
-                                        count_overflowed, finish_row, typed_tree)
+                                        count_overflowed, finish_row, inside_span, typed_tree)
 from hls_sim.kernels.kind import Geometry
 from hls_sim.types import Format, result_type
 from hls_sim.types.rules import OVERFLOW, conversion_params, convert
@@ -135,8 +135,8 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
     tap_t = tap_sum_type(plan)
     TAP_TO_ACC = conversion_params(tap_t, c.acc_t)
     TAP_SA, TAP_SP = _frac(tap_t) - _frac(c.acc_t), _frac(tap_t) - _frac(plan.product_t)
-    TYPED = c.engine_typed  # product_t / tree_t (group mode only: check_engine_types)
-    TO_PROD, TO_L1, TO_L = plan.engine_params if TYPED else ((0,) * 11,) * 3
+    TYPED = c.engine_typed  # product_t / tree_t (group mode only: Kind.engine_types_problem)
+    TO_PROD, TO_L1, TO_L = plan.engine_params
     finish_from = wide_type(plan, geom) if MODE == EXACT else c.acc_t
     (TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD, OUT_MAX,
      TO_OUT) = plan.finish_constants(finish_from, TOP)
@@ -167,8 +167,7 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                             continue  # the engine sees zeros: acc unchanged
                         for kw in range(K):
                             off = kw * D - P
-                            lo = 0 if off >= 0 else (-off + S - 1) // S  # first ow inside
-                            hi = min(WO, (W - 1 - off) // S + 1) if W - 1 - off >= 0 else 0
+                            lo, hi = inside_span(off, S, W, WO)
                             if lo >= hi:
                                 continue
                             if MODE == TAP:  # acc = acc_t(acc + product), channel by channel

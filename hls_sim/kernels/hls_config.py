@@ -129,6 +129,7 @@ class Plan:
     fast: bool             # every raw fits the int64 path
     engine_product_t: Format | None = None  # the engine's products (product_t, or natural)
     engine_params: tuple = ()  # (to_prod, to_level1, to_level): the engine's conversions
+    # (no-ops for natural types; only kernels with product_t / tree_t apply them)
     mac_width: int = 0     # the widest exact value of the engine (decides int32 lanes)
 
     @classmethod
@@ -141,14 +142,14 @@ class Plan:
         scaled = result_type("*", c.acc_t, c.factor_t)
         biased = result_type("+", c.bias_t, c.qd_t)
         inter = (product, eprod, engine, _tree_type(eprod, 2), chain9, scaled, biased)
-        params: tuple = ()
-        if c.engine_typed:  # a natural tree's sums all fit its natural total: no-op conversions
+        # the engine's conversions; a natural type's are no-ops (its sums fit the natural total)
+        nat = _tree_type(eprod, 16)
+        params = (conversion_params(product, eprod),
+                  conversion_params(_tree_type(eprod, 2), c.tree_t or nat),
+                  conversion_params(result_type("+", engine, engine), c.tree_t)
+                  if c.tree_t else conversion_params(nat, nat))
+        if c.engine_typed:
             inter += (result_type("+", engine, engine),)
-            nat = _tree_type(eprod, 16)
-            params = (conversion_params(product, eprod),
-                      conversion_params(_tree_type(eprod, 2), c.tree_t or nat),
-                      conversion_params(result_type("+", engine, engine), c.tree_t)
-                      if c.tree_t else conversion_params(nat, nat))
         targets = (c.acc_t, c.qd_t, c.sum_t, c.out_t) + tuple(
             t for t in (c.product_t, c.tree_t) if t is not None)
         fast = (all(t.fits_int64 for t in inter + tuple(f for _, f in c.named_types()))

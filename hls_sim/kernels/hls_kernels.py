@@ -67,6 +67,15 @@ def typed_tree(prods, lo, hi, flags, to_prod, to_level1, to_level):
 
 
 @jitable
+def inside_span(off, s, n_in, n_out):
+    """The outputs ``o`` (lo <= o < hi, of n_out) whose input position ``o*s + off`` lies
+    inside ``0 .. n_in-1``: the columns a kernel tap at offset ``off`` reads (stride s)."""
+    lo = 0 if off >= 0 else (-off + s - 1) // s
+    hi = min(n_out, (n_in - 1 - off) // s + 1) if n_in - 1 - off >= 0 else 0
+    return lo, hi
+
+
+@jitable
 def count_overflowed(flags, lo, hi):
     """How many of flags[lo:hi] have the OVERFLOW bit."""
     n = 0

@@ -61,7 +61,7 @@ CONV1X1 = Kind(
     name="conv1x1", doc="the seed's pointwise 1x1 convolution, 16 -> 16 channels, one 32x64 tile",
     cpp_function="conv1x1_layer", cpp_header="conv1x1.h", legacy_cpp="conv1x1", params=(),
     tensors=_seed_tensors("[16][16], weight[coo][ci]"), resolve=_seed_resolve((16, 16), 0),
-    sums=lambda geom, x, w: _seed_sums("conv1x1", x, w), build=lambda plan, geom, jit: _conv1x1_build(plan, jit),
+    sums=lambda geom, x, w: _reference().conv1x1_sums(x, w), build=lambda plan, geom, jit: _conv1x1_build(plan, jit),
     seed=True, total_type=lambda plan, geom: plan.engine_t, note=_conv1x1_note,
     uses_engine=lambda geom: True)
 
@@ -69,14 +69,14 @@ DW_CONV3X3 = Kind(
     name="dw_conv3x3", doc="the seed's depthwise 3x3 convolution (DW_CONV_3x3), one 32x64 tile",
     cpp_function="dw_conv3x3_layer", cpp_header="dw_conv3x3.h", legacy_cpp="DW_CONV_3x3",
     params=(), tensors=_seed_tensors("[16][3][3]"), resolve=_seed_resolve((16, 3, 3), 1),
-    sums=lambda geom, x, w: _seed_sums("dw_conv3x3", x, w), build=lambda plan, geom, jit: _dw_build(plan, jit),
+    sums=lambda geom, x, w: _reference().dw_conv3x3_sums(x, w), build=lambda plan, geom, jit: _dw_build(plan, jit),
     seed=True, total_type=lambda plan, geom: plan.chain9_t)
 
 
-def _seed_sums(kernel: str, x, w):  # noqa: ANN001, ANN202
-    from hls_sim.reference import seed_sums
+def _reference():  # noqa: ANN202 - the module (imported late: it imports this registry)
+    from hls_sim import reference
 
-    return seed_sums(kernel, x, w)
+    return reference
 
 
 # ---- whole feature maps --------------------------------------------------------------------

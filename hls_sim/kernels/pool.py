@@ -24,7 +24,8 @@ import numpy as np
 
 from hls_sim.jit import njit, prange
 from hls_sim.kernels.hls_config import Plan
-from hls_sim.kernels.hls_kernels import ACC_OVERFLOW, OUT_OVERFLOW, QD_OVERFLOW, QD_ROUNDED
+from hls_sim.kernels.hls_kernels import (ACC_OVERFLOW, OUT_OVERFLOW, QD_OVERFLOW, QD_ROUNDED,
+                                        inside_span)
 from hls_sim.kernels.kind import Geometry, Param
 from hls_sim.types import Format, result_type
 from hls_sim.types.rules import (INEXACT, OVERFLOW, conversion_params, convert, double_to_fixed,
@@ -146,8 +147,7 @@ def build_max(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                         continue  # outside: never wins
                     for kw in range(K):
                         off = kw - P
-                        lo = 0 if off >= 0 else (-off + S - 1) // S  # first ow inside
-                        hi = min(WO, (W - 1 - off) // S + 1) if W - 1 - off >= 0 else 0
+                        lo, hi = inside_span(off, S, W, WO)
                         for ow in range(lo, hi):
                             v = x[ch, ih, ow * S + off]
                             if BEFORE and v < 0:
@@ -266,8 +266,7 @@ def build_avg(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                         continue  # outside: adds nothing
                     for kw in range(K):
                         off = kw - P
-                        lo = 0 if off >= 0 else (-off + S - 1) // S  # first ow inside
-                        hi = min(WO, (W - 1 - off) // S + 1) if W - 1 - off >= 0 else 0
+                        lo, hi = inside_span(off, S, W, WO)
                         for ow in range(lo, hi):
                             v = x[ch, ih, ow * S + off]
                             if TO_INT:  # ap_int acc_t += ap_fixed: to_ap_int_base() first

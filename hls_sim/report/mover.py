@@ -21,12 +21,6 @@ from hls_sim.report.advice import item
 from hls_sim.types import Format
 
 
-def _float(raw: np.ndarray) -> np.ndarray:
-    if raw.dtype == object:
-        return np.array([float(int(v)) for v in raw.flat], dtype=np.float64).reshape(raw.shape)
-    return raw.astype(np.float64)
-
-
 def holding_type(fmt: Format, lo: float, hi: float) -> Format | None:
     """The narrowest ``fmt`` (same kind, fraction bits, sign and modes) whose range holds
     [lo, hi] (real values); None if no type up to 1024 bits does."""
@@ -72,7 +66,7 @@ def _advice(layer: Layer, dp: dict, ideal: np.ndarray) -> list[dict]:
 def mover_report(layer: Layer, result=None):  # noqa: ANN001, ANN201 - KernelResult, Report
     """The report of ``layer``, a kind without the epilogue (runs its kernel unless
     ``result`` is given)."""
-    from hls_sim.report.build import SCHEMA, Report, _clean, _version
+    from hls_sim.report.build import SCHEMA, Report, _clean, _float, _version
 
     start = time.perf_counter()
     kind, geom, c = layer.spec, layer.geometry, layer.config
