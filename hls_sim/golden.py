@@ -112,8 +112,8 @@ def cpp_type(fmt: Format) -> str:
 
 
 _TRAITS_LINE = re.compile(r"(//[^\n]*|#pragma once|#include \"hls_layer\.h\"|struct hls_sim_layer \{|\};|"
-                          r"    typedef ap_u?(int|fixed)<[0-9A-Z_,\-]+> [a-z_]+;|"
-                          r"    static const int [A-Z_]+ = -?[0-9]+;( +// [A-Za-z_ ]+)?)")
+                          r"    typedef ap_u?(int|fixed)<[0-9A-Z_,\-]+> [a-z_][a-z0-9_]*;|"
+                          r"    static const int [A-Z_][A-Z0-9_]* = -?[0-9]+;( +// [A-Za-z_ ]+)?)")
 
 
 def _traits_values(kind: Kind, geom: Geometry, config: KernelConfig) -> tuple[list, list]:

@@ -38,10 +38,10 @@ from hls_sim.types import Format, OMode, QMode, parse
 
 MAX_LAYER_FILE_BYTES = 1 << 20  # a layer file is a few lines; arrays go in .npy files
 BASE_KEYS = ("kernel", "name", "description", "types", "relu_clip", "per_channel_factor",
-             "factor", "weight", "bias", "input", "top", "float")
+             "factor", "weight", "bias", "input", "input2", "top", "float")
 PARAM_KEYS = tuple(dict.fromkeys(n for k in KINDS.values() for n in k.param_names))
 TOP_KEYS = BASE_KEYS + PARAM_KEYS
-REQUIRED_KEYS = ("kernel", "factor", "weight", "bias", "input")  # input only, for a data mover
+REQUIRED_KEYS = ("kernel", "factor", "weight", "bias", "input")  # a kind with the epilogue
 SOURCE_KEYS = ("file", "key", "generate")
 FLOAT_KEYS = ("weight", "bias", "input", "input_scale", "output_scale")
 GENERATE_KEYS = ("seed", "distribution", "low", "high", "mean", "std", "halo")
@@ -65,6 +65,18 @@ class LayerError(ValueError):
         self.reason = " ".join(str(reason).splitlines())
         super().__init__(f"{self.file}: {field}: {self.reason}" if field
                          else f"{self.file}: {self.reason}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Feed:
+    """An input a network wires to a layer (never from YAML): the output of an earlier layer
+    (or the network's input), with its shape and type. ``array`` None: only the shape is
+    known yet (the graph is checked before anything runs)."""
+
+    shape: tuple[int, ...]
+    fmt: Format
+    source: str  # in words, e.g. "the output of layer enc1 [16][32][64]"
+    array: np.ndarray | None = None
 
 
 @dataclasses.dataclass
@@ -94,7 +106,8 @@ class Layer:
     ints for types wider than 64 bits), shaped as the C++ arrays the kind's registry entry
     names (``geometry.shape(role)``): for the seed kinds ``input`` and ``top`` are the padded
     ``[16][34][66]`` buffers; ``factor`` is a 0-d array (one factor) or ``[C_OUT]`` (per
-    channel). A data mover (upsample) has no weight, bias or factor (None).
+    channel). A kind without the epilogue (upsample, pooling, add, concat) has no weight,
+    bias or factor (None); ``input2`` is a merge kind's second input (None for the others).
     """
 
     path: str
@@ -115,6 +128,8 @@ class Layer:
     """The float layer this one quantizes (the file's ``float:`` block), or None."""
     geometry: Geometry | None = None
     """The kind's parameters and shapes (None: the kind's defaults, for the seed kinds)."""
+    input2: np.ndarray | None = None
+    """A merge kind's second input (add, concat), raw integers of in2_t."""
     factor_requested: np.ndarray | None = None
     """The factor's values as the file wrote them (float64, shaped as ``factor``), before
     rounding to factor_t; None when it gave raw integers ({raw: ...} or {file: ...})."""
@@ -137,12 +152,23 @@ class Layer:
         from hls_sim.kernels import common
 
         return common.run(self.spec, self.geometry, self.config, self.input, self.top,
-                          self.weight, self.bias, self.factor)
+                          self.weight, self.bias, self.factor, self.input2)
+
+    @property
+    def second(self) -> np.ndarray | None:
+        """The second operand of the kind's exact sums: the weight, or input2 (merge kinds)."""
+        return self.input2 if self.spec.has("input2") else self.weight
 
 
 # ---- loading ---------------------------------------------------------------------------------
 def load_layer(path: str | Path) -> Layer:
     """Read and validate a layer file; relative data paths are taken from its folder."""
+    return parse_layer(read_yaml(path), str(path), Path(path).parent)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """The parsed YAML of a layer or network file (at most MAX_LAYER_FILE_BYTES, duplicate
+    keys refused); LayerError naming the file otherwise."""
     p = Path(path)
     shown = str(path)
     too_big = (f"file is more than {MAX_LAYER_FILE_BYTES} bytes; a layer file is a few lines of "
@@ -158,8 +184,7 @@ def load_layer(path: str | Path) -> Layer:
         raise LayerError(shown, "", f"cannot read: {e.strerror or e}") from None
     if len(text) > MAX_LAYER_FILE_BYTES:
         raise LayerError(shown, "", too_big)
-    data = _yaml(text, shown)
-    return parse_layer(data, shown, p.parent)
+    return _yaml(text, shown)
 
 
 class NotRegularError(OSError):
@@ -472,7 +497,8 @@ class _Parser:
             raise self.err("kernel", f"expected one of {', '.join(KINDS)}, got {_typename(kernel)}")
         kind = KINDS[kernel]
         fl = data.get("float")
-        required = REQUIRED_KEYS if kind.epilogue else ("kernel", "input")
+        required = REQUIRED_KEYS if kind.epilogue else ("kernel",) + tuple(
+            t.role for t in kind.tensors if t.role != "top")
         for k in required:
             if k not in data:
                 if k == "input" and isinstance(fl, dict) and "input" in fl and "input_scale" in fl:
@@ -481,8 +507,11 @@ class _Parser:
                                + ("; or float.input with float.input_scale" if k == "input" else ""))
         for k in ("factor", "weight", "bias", "per_channel_factor", "float"):
             if not kind.epilogue and k in data:
-                raise self.err(k, f"kind {kernel} is a data mover: it has no weight, bias or "
-                                  "factor (leave the key out)")
+                raise self.err(k, f"kind {kernel} has no weight, bias or factor (it ends in no "
+                                  "epilogue; leave the key out)")
+        if "input2" in data and not kind.has("input2"):
+            raise self.err("input2", f"kind {kernel} has one input (only {_two_input_kinds()} "
+                                     "read a second one; leave the key out)")
         if "top" in data and not kind.seed:
             raise self.err("top", f"kind {kernel} writes its whole output; it reads no initial "
                                   "top (leave the key out)")
@@ -496,6 +525,9 @@ class _Parser:
         problem = kind.engine_types_problem(geom, config)
         if problem:
             raise self.err(f"types.{problem[0]}", problem[1])
+        if "in2_t" in (data.get("types") or {}) and not kind.has("input2"):
+            raise self.err("types.in2_t", f"the second input's type, but kind {kernel} has one "
+                                          f"input (only {_two_input_kinds()} read a second one)")
         c = config
         factor = weight = bias = None
         sources: dict[str, str] = {}
@@ -517,6 +549,10 @@ class _Parser:
                                                   buffer=True)
         else:
             bottom, sources["input"] = _quantize_input(float_model, c.in_t)
+        input2 = None
+        if kind.has("input2"):
+            input2, sources["input2"] = self.array(data["input2"], "input2", c.in2_t,
+                                                   {geom.shape("input2"): None})
         if "top" in data:
             top, sources["top"] = self.array(data["top"], "top", c.out_t, {BUFFER: None}, buffer=True)
         else:
@@ -524,7 +560,7 @@ class _Parser:
         return Layer(self.file, kernel, config, bottom, weight, bias, factor, top, name,
                      description, sources,
                      tuple(k for k in ("top", "name", "description", "float") if k in data),
-                     float_model, geom, getattr(self, "factor_requested", None),
+                     float_model, geom, input2, getattr(self, "factor_requested", None),
                      undefined_conversions(config.plan()))
 
     def geometry(self, kind: Kind, data: dict, config: KernelConfig) -> Geometry:
@@ -536,23 +572,11 @@ class _Parser:
                                   + (f" (it has: {', '.join(kind.param_names)})" if kind.params
                                      else " (it has none)"))
         params = {k: data[k] for k in kind.param_names if k in data}
-        dims = kind.input_dims
-        if not kind.seed and isinstance(data.get("input"), dict) and "file" in data["input"]:
-
-            def feature_map(shape: tuple[int, ...], dtype: np.dtype, src: str) -> None:
-                if len(dims) == 1 and len(shape) == 3 and shape[1:] == (1, 1):
-                    return  # a vector as a 1x1 map
-                if len(shape) != len(dims):
-                    want = "a feature map [C][H][W]" if len(dims) == 3 else "a vector [C]"
-                    raise self.err("input", f"{src} has shape {_dims(shape)}; expected {want}")
-
-            # only the header: the data is read (and its shape checked again) by self.array
-            shape, src = self.load(data["input"], "input", feature_map, header_only=True)
-            for d, n in zip(dims, shape):
-                if d in params and params[d] != n:
-                    raise self.err(d, f"{params[d]!r}, but the input {src} has shape "
-                                      f"{_dims(shape)}")
-                params.setdefault(d, int(n))
+        for role, dims in (kind.file_dims if not kind.seed else ()):
+            if isinstance(data.get(role), Feed):
+                self.dims_from_shape(data[role].shape, data[role].source, role, dims, params)
+            elif isinstance(data.get(role), dict) and "file" in data[role]:
+                self.dims_from_file(data[role], role, dims, params)
         try:
             geom = kind.geometry(params)
             if "activation" in geom.params:
@@ -563,6 +587,31 @@ class _Parser:
         except ValueError as e:
             fld, _, reason = str(e).partition(": ")
             raise self.err(fld, reason) from None
+
+    def dims_from_file(self, node: dict, role: str, dims: tuple[str, ...], params: dict) -> None:
+        """Fill in the parameters ``dims`` from the shape of the file ``node`` (of ``role``);
+        a parameter the file also gives must agree with it."""
+
+        # only the header: the data is read (and its shape checked again) by self.array
+        shape, src = self.load(node, role, header_only=True)
+        self.dims_from_shape(shape, src, role, dims, params)
+
+    def dims_from_shape(self, shape: tuple[int, ...], src: str, role: str,
+                        dims: tuple[str, ...], params: dict) -> None:
+        """Fill in the parameters ``dims`` from ``shape``, the shape of ``src`` (the ``role``
+        input); a parameter also given must agree with it."""
+        if len(dims) == 1 and len(shape) == 3 and shape[1:] == (1, 1):
+            shape = shape[:1]
+        if len(shape) != len(dims):
+            want = "a feature map [C][H][W]" if len(dims) == 3 else "a vector [C] (or [C][1][1])"
+            raise self.err(role, f"{src} has shape {_dims(shape)}; expected {want}")
+        for d, n in zip(dims, shape):
+            if d in params and params[d] != n:
+                if role == "input":
+                    raise self.err(d, f"{params[d]!r}, but the input ({src}) has shape {_dims(shape)}")
+                raise self.err(role, f"{src} has shape {_dims(shape)}, but {d} is {params[d]!r} "
+                                     "(the input's, or the key's)")
+            params.setdefault(d, int(n))
 
     def text(self, data: dict, key: str, single_line: bool) -> str | None:
         if key not in data or data[key] is None:
@@ -787,6 +836,15 @@ class _Parser:
         """Raw integers from ``{file: ..}`` / ``{file: .., key: ..}`` / ``{generate: {..}}``."""
         forms = "{file: x.npy}, {file: x.npz, key: name}" + (" or {generate: {seed: 1, ...}}"
                                                               if generate else "")
+        if isinstance(node, Feed):
+            self.check_shape(node.shape, shapes, fld, node.source)
+            if node.fmt != fmt:
+                raise self.err(fld, f"{node.source} is {node.fmt}; this layer reads {fmt}")
+            arr = node.array if node.array is not None else np.broadcast_to(
+                np.zeros((), dtype=np.int64 if fmt.fits_int64 else object), node.shape)
+            if shapes[node.shape] == "vector":
+                return arr.reshape(-1, 1, 1), node.source
+            return arr, node.source
         if not isinstance(node, dict):
             raise self.err(fld, f"expected {forms}, got {_typename(node)}")
         self.check_keys(node, SOURCE_KEYS if generate else ("file", "key"), fld)
@@ -968,6 +1026,10 @@ class _Parser:
 
 
 _FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+
+
+def _two_input_kinds() -> str:
+    return " and ".join(k.name for k in KINDS.values() if k.has("input2"))
 
 
 def _float_text(v: Any) -> Any:

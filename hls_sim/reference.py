@@ -88,9 +88,11 @@ def dw_conv3x3_sums(bottom: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return s
 
 
-def exact_sums(kind: Kind, geom: Geometry, bottom: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
-    """The exact sums of raw products of every written output (the registry's ``sums``)."""
-    return kind.sums(geom, bottom, weight)
+def exact_sums(kind: Kind, geom: Geometry, bottom: np.ndarray, weight: np.ndarray | None,
+               config: KernelConfig | None = None) -> np.ndarray:
+    """The exact sums of raw products of every written output (the registry's ``sums``;
+    ``weight`` is a merge kind's second input)."""
+    return kind.sums(geom, bottom, weight, config)
 
 
 def reference(kind: Kind, geom: Geometry, config: KernelConfig, bottom: np.ndarray,
@@ -100,13 +102,14 @@ def reference(kind: Kind, geom: Geometry, config: KernelConfig, bottom: np.ndarr
     out_t LSBs.
 
     Arguments are raw integers of the configured types (as in :class:`hls_sim.layer.Layer`).
-    A data mover's reference is the value it moves, exactly.
+    A kind without the epilogue: the value it converts to out_t, exactly (``weight`` is a
+    merge kind's second input).
     """
     c = config
-    s = _to_float(exact_sums(kind, geom, bottom, weight))
+    s = _to_float(exact_sums(kind, geom, bottom, weight, c))
     fo = c.out_t.frac_bits
     if not kind.epilogue:
-        return np.ldexp(s, fo - c.in_t.frac_bits)
+        return np.ldexp(s, fo - kind.moved_type(c).frac_bits)
     n = geom.out_channels
     f = _to_float(np.asarray(factor)).reshape(-1)
     f = f[:, None, None] if f.size == n and np.ndim(factor) == 1 else f.reshape(())
@@ -157,5 +160,5 @@ def compare(kind: Kind, geom: Geometry, config: KernelConfig, bottom: np.ndarray
 
 def compare_layer(layer, top: np.ndarray) -> Comparison:  # noqa: ANN001 - hls_sim.layer.Layer
     """:func:`compare` for a :class:`hls_sim.layer.Layer` and the raw output buffer ``top``."""
-    return compare(layer.spec, layer.geometry, layer.config, layer.input, layer.weight,
+    return compare(layer.spec, layer.geometry, layer.config, layer.input, layer.second,
                    layer.bias, layer.factor, top)

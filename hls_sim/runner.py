@@ -20,13 +20,15 @@ import numpy as np
 
 from hls_sim.files import write_files
 from hls_sim.kernels import KernelResult
+from hls_sim.kernels.hls_kernels import ROUNDED_BY
 from hls_sim.layer import Layer
 from hls_sim.reference import Comparison, compare_layer
 from hls_sim.types import Format
 from hls_sim.types.format import MAX_WIDTH
 
 # what -o DIR writes; top_initial.npy only when the layer file gave an initial top
-OUTPUT_FILES = ("top.npy", "input.npy", "weight.npy", "bias.npy", "factor.npy", "layer.yaml")
+OUTPUT_FILES = ("top.npy", "input.npy", "input2.npy", "weight.npy", "bias.npy", "factor.npy",
+                "layer.yaml")
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 REPEATS, REPEAT_BUDGET_S = 3, 0.2
 
@@ -222,7 +224,10 @@ def summary(run: LayerRun) -> str:
         lines.append("types     " + ", ".join(f"{n} {t}" for n, t in inner)
                      + f"; relu_clip {int(c.relu_clip)}, per_channel_factor {int(c.per_channel_factor)}")
     else:
-        lines.append(f"types     a data mover: out_t(in_t), {c.in_t} -> {c.out_t}")
+        lines.append("types     " + "; ".join(f"{what} [{tn} {getattr(c, tn)}]"
+                                              for _, tn, what, _ in kind.conversions)
+                     + "".join(f"; {n} {getattr(c, n)}" for n in kind.types
+                               if n not in {cv[1] for cv in kind.conversions} | {"in_t", "in2_t"}))
     note = kind.note(ly)
     if note:
         lines.append(f"note      {note}")
@@ -235,7 +240,10 @@ def summary(run: LayerRun) -> str:
                else "at the top of out_t")
         lines.append(f"          relu clipped at 0: {t['clip_low']}, {top}: {t['clip_high']}")
     else:
-        lines.append(f"datapath  {n} outputs: out_t overflow {t['out_overflow']}")
+        lines.append(f"datapath  {n} outputs: " + ", ".join(
+            f"{tn} overflow {t[counter]}" + (f", rounded {t[ROUNDED_BY[counter]]}"
+                                             if counter in ROUNDED_BY else "")
+            for counter, tn, _, _ in kind.conversions))
     out = res.top.raw[geom.region]
     if out.dtype == object:
         lo, hi = min(out.flat), max(out.flat)
@@ -255,11 +263,11 @@ def summary(run: LayerRun) -> str:
 
 # ---- output files ----------------------------------------------------------------------------
 def output_names(layer: Layer) -> tuple[str, ...]:
-    """The files ``write_outputs`` writes for ``layer`` (a data mover has no weight, bias or
-    factor)."""
+    """The files ``write_outputs`` writes for ``layer``: the output, one file per input
+    tensor of its kind, the replaying layer file."""
     extra = ("top_initial.npy",) if "top" in layer.given else ()
     names = tuple(n for n in OUTPUT_FILES
-                  if n[:-4] not in ("weight", "bias", "factor") or layer.spec.epilogue)
+                  if n in ("top.npy", "layer.yaml") or layer.spec.has(n.removesuffix(".npy")))
     return names + extra
 
 
@@ -306,10 +314,9 @@ def _replay_yaml(run: LayerRun, names: tuple[str, ...]) -> str:
     d["relu_clip"] = cfg["relu_clip"]
     if ly.spec.epilogue:
         d["per_channel_factor"] = cfg["per_channel_factor"]
-        d["factor"] = {"file": "factor.npy"}
-        d["weight"] = {"file": "weight.npy"}
-        d["bias"] = {"file": "bias.npy"}
-    d["input"] = {"file": "input.npy"}
+    for t in ly.spec.tensors:
+        if t.role != "top":
+            d[t.role] = {"file": f"{t.role}.npy"}
     if "top_initial.npy" in names:
         d["top"] = {"file": "top_initial.npy"}
     return ("# Replays the run that wrote this folder: hls-sim run layer.yaml\n"
@@ -325,10 +332,9 @@ def write_outputs(run: LayerRun, out_dir: str | Path, force: bool = False) -> li
     """
     ly = run.layer
     names = output_names(ly)
-    arrays = {"top.npy": _int64(run.result.top.raw, "top"), "input.npy": _int64(ly.input, "input")}
-    if ly.spec.epilogue:
-        arrays.update({"weight.npy": _int64(ly.weight, "weight"), "bias.npy": _int64(ly.bias, "bias"),
-                       "factor.npy": _int64(ly.factor, "factor")})
+    arrays = {"top.npy": _int64(run.result.top.raw, "top")}
+    arrays.update({f"{t.role}.npy": _int64(getattr(ly, t.role), t.role)
+                   for t in ly.spec.tensors if t.role != "top"})
     if "top_initial.npy" in names:
         arrays["top_initial.npy"] = _int64(ly.top, "top")
     texts = {"layer.yaml": _replay_yaml(run, names).encode()}

@@ -33,6 +33,31 @@ def _check(stdout: str, report: dict, names: set[str]) -> None:
             assert row["identical"] is True, row
 
 
+LAYER_ROWS = {"conv2d", "conv_transpose", "upsample", "linear", "max_pool", "avg_pool_incl",
+              "avg_pool_excl", "add", "concat"}
+
+
+@pytest.mark.toolchain
+def test_layer_benchmarks(tmp_path, toolchain):
+    """Every layer row checked on its own checksum (twin == C++), with its C++ call count."""
+    stdout, report = _bench(tmp_path, "layers")
+    _check(stdout, report, LAYER_ROWS)
+    rows = {r["name"]: r for r in report["rows"]}
+    for row in rows.values():
+        assert row["extra"]["checksum"] == row["extra"]["cpp_checksum"], row["name"]
+    assert rows["linear"]["extra"]["output_shape"] == [256, 1, 1]
+    assert rows["max_pool"]["extra"]["output_shape"] == [16, 16, 32]
+    assert rows["avg_pool_excl"]["extra"]["checksum"] != rows["avg_pool_incl"]["extra"]["checksum"]
+    assert rows["linear"]["extra"]["cpp_calls"] == 4 * rows["conv2d"]["extra"]["cpp_calls"]
+    # the merges: their own types (not the defaults), two inputs, 16x the C++ calls a round
+    assert rows["add"]["extra"]["output_shape"] == [16, 32, 64]
+    assert rows["concat"]["extra"]["output_shape"] == [24, 32, 64]
+    assert "in2_t ap_fixed<10,3>" in rows["add"]["what"]
+    assert "out_t ap_fixed<8,4,AP_RND_CONV,AP_SAT>" in rows["concat"]["what"]
+    for name in ("add", "concat"):
+        assert rows[name]["extra"]["cpp_calls"] == 16 * rows["conv2d"]["extra"]["cpp_calls"]
+
+
 def test_type_benchmarks(tmp_path):
     pytest.importorskip("apytypes")
     stdout, report = _bench(tmp_path, "quantize", "mul_cast")
@@ -44,6 +69,6 @@ def test_all_benchmarks(tmp_path, toolchain):
     pytest.importorskip("apytypes")
     stdout, report = _bench(tmp_path)
     _check(stdout, report,
-           {"quantize", "mul_cast", "conv1x1", "dw_conv3x3", "conv2d", "conv_transpose", "upsample",
+           {"quantize", "mul_cast", "conv1x1", "dw_conv3x3", *LAYER_ROWS,
             "warm_start", "warm_start_cli"})
     assert "ratio = anchor time / hls-sim time" in stdout

@@ -81,16 +81,18 @@ def _raws(x: Any, fmt: Format, name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top: Any = None,
-        weight: Any = None, bias: Any = None, factor: Any = None) -> KernelResult:
+        weight: Any = None, bias: Any = None, factor: Any = None,
+        input2: Any = None) -> KernelResult:
     """Validate, run the twin of ``kind`` on copies of the buffers, return the new ``top``.
 
-    ``top`` None: a zero output buffer (the kinds on whole maps write all of it)."""
+    ``top`` None: a zero output buffer (the kinds on whole maps write all of it). The
+    compiled twin takes its arrays in the order of the kind's tensors (the C++ signature),
+    then the counters."""
     c = config or KernelConfig()
     problem = kind.engine_types_problem(geom, c)
     if problem:
         raise ValueError(f"{problem[0]}: {problem[1]}")
     plan = c.plan()
-    x = _raws(input, c.in_t, "input" if not kind.seed else "bottom", geom.shape("input"))
     t_shape = geom.shape("top")
     t = (np.zeros(t_shape, dtype=np.int64) if c.out_t.fits_int64 else _objects(np.zeros(t_shape, dtype=np.int64))) \
         if top is None else _raws(top, c.out_t, "top", t_shape)
@@ -99,14 +101,18 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
         from hls_sim.kernels.conv2d import clip_raw
 
         clip_raw(c.out_t, geom)  # a clip value that out_t cannot hold: ValueError naming clip_at
-    if kind.epilogue:
-        w = _raws(weight, c.weight_t, "weight", geom.shape("weight"))
-        bi = _raws(bias, c.bias_t, "bias", geom.shape("bias"))
-        fshape = (n_ch,) if c.per_channel_factor else ()
-        f = _raws(factor, c.factor_t, "factor", fshape).reshape(-1)
-        data = [x, w, bi, f]
-    else:
-        data = [x]
+    given = {"input": input, "input2": input2, "weight": weight, "bias": bias}
+    data: dict[str, np.ndarray] = {}
+    for ts in kind.tensors:
+        fmt = getattr(c, ts.type_name)
+        if ts.role == "factor":
+            fshape = (n_ch,) if c.per_channel_factor else ()
+            data["factor"] = _raws(factor, fmt, "factor", fshape).reshape(-1)
+        elif ts.role != "top":
+            name = "bottom" if kind.seed and ts.role == "input" else ts.role
+            if given[ts.role] is None:
+                raise ValueError(f"{name}: missing (kind {kind.name} reads {ts.doc})")
+            data[ts.role] = _raws(given[ts.role], fmt, name, geom.shape(ts.role))
     fast = is_fast(kind, geom, plan)
     kernel = compiled(kind, geom, c, fast)
     counters = np.zeros((n_ch, N_COUNTERS), dtype=np.int64)
@@ -114,14 +120,16 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
         out = np.array(t, dtype=np.int64, copy=True)
         # the products and their sums are exact; int32 lanes when every partial sum fits
         mac = np.int32 if kind.epilogue and plan.mac_width <= 32 else np.int64
-        args = [np.ascontiguousarray(a, dtype=mac if i < 2 else np.int64) for i, a in enumerate(data)]
+        args = {r: np.ascontiguousarray(a, dtype=mac if r in ("input", "weight") else np.int64)
+                for r, a in data.items()}
         path = "int64"
     else:
         out = _objects(t)
-        args = [_objects(a) for a in data]
+        args = {r: _objects(a) for r, a in data.items()}
         path = "exact"
+    ordered = [out if ts.role == "top" else args[ts.role] for ts in kind.tensors]
     start = time.perf_counter()
-    kernel(args[0], out, *args[1:], counters)
+    kernel(*ordered, counters)
     seconds = time.perf_counter() - start
     result = APArray.from_raw(c.out_t, out)
     per_channel = int(np.prod(geom.written_shape[1:]))

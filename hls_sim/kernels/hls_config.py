@@ -18,7 +18,8 @@ from hls_sim.types.rules import conversion_params
 
 TYPE_NAMES = ("in_t", "out_t", "weight_t", "bias_t", "factor_t", "acc_t", "qd_t", "sum_t")
 ENGINE_TYPES = ("product_t", "tree_t")  # optional: compute_engine_16's products and adders
-CONFIG_TYPES = TYPE_NAMES + ENGINE_TYPES
+SECOND_INPUT = "in2_t"  # optional: the second input of add / concat (default: in_t)
+CONFIG_TYPES = TYPE_NAMES + ENGINE_TYPES + (SECOND_INPUT,)
 CHANNELS = 16  # the seed kernels' buffers: [16][34][66]
 HEIGHT, WIDTH = 34, 66
 TILE_H, TILE_W = 32, 64
@@ -51,10 +52,13 @@ class KernelConfig:
     per_channel_factor: bool = False
     product_t: Format | None = None  # None: the natural product weight_t * in_t
     tree_t: Format | None = None  # None: the natural (growing) sums of the adder tree
+    in2_t: Format | None = None  # the second input of add / concat; None: in_t
 
     def __post_init__(self) -> None:
         for name in TYPE_NAMES:
             object.__setattr__(self, name, _fmt(getattr(self, name), name))
+        object.__setattr__(self, "in2_t", self.in_t if self.in2_t is None
+                           else _fmt(self.in2_t, "in2_t"))
         for name in ENGINE_TYPES:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, _fmt(getattr(self, name), name))
@@ -71,8 +75,10 @@ class KernelConfig:
         return cls(**d)
 
     def named_types(self) -> list[tuple[str, Format]]:
-        """Every type this configuration sets: the eight, then product_t / tree_t if given."""
-        return [(n, getattr(self, n)) for n in CONFIG_TYPES if getattr(self, n) is not None]
+        """Every type this configuration sets: the eight, then product_t / tree_t if given,
+        then in2_t if it differs from in_t."""
+        return [(n, getattr(self, n)) for n in CONFIG_TYPES if getattr(self, n) is not None
+                and (n != SECOND_INPUT or self.in2_t != self.in_t)]
 
     @property
     def engine_typed(self) -> bool:
@@ -254,6 +260,7 @@ def datapath_widths(c: KernelConfig) -> list[tuple[str, str, int]]:
     datapath (hls_layer.h, hls_kernels.h, the whole-map kinds), in datapath order; the type
     name is the expression's first operand."""
     t = {n: _t(f) for n, f in c.named_types()}
+    t["in2_t"] = _t(c.in2_t)
     product = _mul(t["weight_t"], t["in_t"])
     level = t.get("product_t", product)
     tree = []
@@ -278,6 +285,7 @@ def datapath_widths(c: KernelConfig) -> list[tuple[str, str, int]]:
          compare_width(t["sum_t"], t["out_t"])),
         ("out_t", "the out_t maximum's test m < 0 (out_t vs int)",
          compare_width(t["out_t"], INT_T)),
+        ("in2_t", "add's sum in_t + in2_t", _add(t["in_t"], t["in2_t"])[1]),
     ]
 
 

@@ -21,6 +21,7 @@ COUNTER_NAMES = ("acc_overflow", "qd_overflow", "sum_overflow", "out_overflow",
 (ACC_OVERFLOW, QD_OVERFLOW, SUM_OVERFLOW, OUT_OVERFLOW, CLIP_LOW, CLIP_HIGH, QD_ROUNDED,
  ENGINE_OVERFLOW) = range(8)
 N_COUNTERS = len(COUNTER_NAMES)
+ROUNDED_BY = {"qd_overflow": "qd_rounded"}  # a conversion's overflow counter -> its lost-bits one
 
 
 @jitable

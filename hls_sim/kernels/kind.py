@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 REQUIRED = object()  # a parameter without a default
-ROLES = ("input", "weight", "bias", "factor", "top")
+ROLES = ("input", "input2", "weight", "bias", "factor", "top")
 ALL_TYPES = ("in_t", "out_t", "weight_t", "bias_t", "factor_t", "acc_t", "qd_t", "sum_t")
 
 
@@ -57,7 +57,7 @@ class Param:
 class TensorSpec:
     """One argument of the kernel: its role, its element type's name and its C++ name."""
 
-    role: str  # input | weight | bias | factor | top
+    role: str  # input | input2 | weight | bias | factor | top
     type_name: str  # in_t, weight_t, ...
     cpp_arg: str
     direction: str  # in | out | inout (the seed kinds' top: the kernel writes a region)
@@ -141,9 +141,12 @@ class Kind:
     resolve: Callable[[dict], tuple[dict[str, tuple[int, ...]], tuple[tuple[int, int], ...]]]
     """validated parameters -> (shape per role, written region of top); ValueError
     ``"FIELD: reason"`` for combinations the kind cannot compute."""
-    sums: Callable[["Geometry", np.ndarray, np.ndarray | None], np.ndarray]
-    """the exact sums of products of every written output (integers in, integers out; floats
-    work too, for the float model). For a data mover: the values it moves."""
+    sums: Callable[..., np.ndarray]
+    """``(geom, x, y, config=None)``: the exact sums of products of every written output
+    (integers in, integers out; floats work too, for the float model); ``y`` is the weight, or
+    a merge kind's second input. For a kind without the epilogue: the values it converts to
+    out_t, as raws of :attr:`moved_type`. ``config`` (None: the defaults) matters only where
+    the inputs' types must be aligned (add, concat)."""
     build: Callable
     """``build(plan, geometry, jit)``: the compiled twin (see hls_sim.kernels.common)."""
     epilogue: bool = True  # ends in bias + quant_dequant + activation
@@ -175,6 +178,11 @@ class Kind:
     """the parameters a layer file may leave out and take from its input file's shape"""
     cpp_shape: Callable = field(default=lambda role, shape: shape)
     """``(role, shape) -> shape`` of the C++ array (linear: ``[C]`` for hls-sim's ``[C][1][1]``)"""
+    moved_type: Callable = field(default=lambda config: config.in_t)
+    """``config -> Format``: a kind without the epilogue: the type whose raw units
+    :attr:`sums` returns"""
+    input2_dims: tuple[str, ...] = ()
+    """a merge kind: the parameters its second input file's shape gives (or must agree with)"""
     uses_engine: Callable = field(default=lambda geom: False)
     """``geom -> bool``: whether the kernel sums its products with compute_engine_16 (then
     product_t / tree_t may set the engine's types)"""
@@ -189,6 +197,12 @@ class Kind:
                 return n, (f"sets compute_engine_16's types, but this layer does not call it "
                            f"({how}; only conv1x1 and accumulate: group do)")
         return None
+
+    @property
+    def file_dims(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``(role, parameter names)`` for each input whose file's shape gives parameters."""
+        return (("input", self.input_dims),) + ((("input2", self.input2_dims),)
+                                                 if self.input2_dims else ())
 
     def tensor(self, role: str) -> TensorSpec:
         for t in self.tensors:

@@ -14,13 +14,18 @@ Adding a kind means: its C++ template in kernels/, its twin module here, one ent
 
 from __future__ import annotations
 
-from hls_sim.kernels import conv2d as _c2, conv_transpose as _ct, linear as _li, upsample as _up
+from hls_sim.kernels import conv2d as _c2, conv_transpose as _ct, linear as _li, merge as _mg
+from hls_sim.kernels import upsample as _up
 from hls_sim.kernels.conv1x1 import build as _conv1x1_build
 from hls_sim.kernels.dw_conv3x3 import build as _dw_build
 from hls_sim.kernels.kind import IDENTITY_CONV, REQUIRED, ConvForm, Geometry, Kind, Param, TensorSpec
 
 MAX_DIM = 4096
 MAX_ELEMENTS = 1 << 26  # per tensor: a layer, not a dataset
+
+
+def _untyped(sums):  # noqa: ANN001, ANN202 - a kind's sums that need no types
+    return lambda geom, x, y=None, config=None: sums(geom, x, y)
 
 
 def get_kind(name: str) -> Kind:
@@ -61,7 +66,8 @@ CONV1X1 = Kind(
     name="conv1x1", doc="the seed's pointwise 1x1 convolution, 16 -> 16 channels, one 32x64 tile",
     cpp_function="conv1x1_layer", cpp_header="conv1x1.h", legacy_cpp="conv1x1", params=(),
     tensors=_seed_tensors("[16][16], weight[coo][ci]"), resolve=_seed_resolve((16, 16), 0),
-    sums=lambda geom, x, w: _reference().conv1x1_sums(x, w), build=lambda plan, geom, jit: _conv1x1_build(plan, jit),
+    sums=lambda geom, x, w, config=None: _reference().conv1x1_sums(x, w),
+    build=lambda plan, geom, jit: _conv1x1_build(plan, jit),
     seed=True, total_type=lambda plan, geom: plan.engine_t, note=_conv1x1_note,
     uses_engine=lambda geom: True)
 
@@ -69,7 +75,8 @@ DW_CONV3X3 = Kind(
     name="dw_conv3x3", doc="the seed's depthwise 3x3 convolution (DW_CONV_3x3), one 32x64 tile",
     cpp_function="dw_conv3x3_layer", cpp_header="dw_conv3x3.h", legacy_cpp="DW_CONV_3x3",
     params=(), tensors=_seed_tensors("[16][3][3]"), resolve=_seed_resolve((16, 3, 3), 1),
-    sums=lambda geom, x, w: _reference().dw_conv3x3_sums(x, w), build=lambda plan, geom, jit: _dw_build(plan, jit),
+    sums=lambda geom, x, w, config=None: _reference().dw_conv3x3_sums(x, w),
+    build=lambda plan, geom, jit: _dw_build(plan, jit),
     seed=True, total_type=lambda plan, geom: plan.chain9_t)
 
 
@@ -233,7 +240,7 @@ _DECONV = ConvForm(_ct.as_conv, _ct.operands, _ct.scale_weight)
 CONV2D = Kind(
     name="conv2d", doc="PyTorch Conv2d: K x K, stride, zero padding, dilation, groups",
     cpp_function="conv2d", cpp_header="conv2d.h", params=_conv_params(False),
-    tensors=_map_tensors("[C_OUT][C_IN/G][K][K]"), resolve=_conv2d_resolve, sums=_c2.sums,
+    tensors=_map_tensors("[C_OUT][C_IN/G][K][K]"), resolve=_conv2d_resolve, sums=_untyped(_c2.sums),
     build=_c2.build, intermediates=_c2.intermediates, total_type=_c2.total_type,
     traits=_conv_traits, extra_types=_conv_extra_types(IDENTITY_CONV), conv=IDENTITY_CONV,
     uses_engine=_group_mode)
@@ -242,7 +249,7 @@ CONV_TRANSPOSE = Kind(
     name="conv_transpose", doc="PyTorch ConvTranspose2d, as zero insertion + a flipped-kernel conv2d",
     cpp_function="conv_transpose", cpp_header="conv_transpose.h", params=_conv_params(True),
     tensors=_map_tensors("[C_IN][C_OUT/G][K][K] (PyTorch's layout)"),
-    resolve=_conv_transpose_resolve, sums=_ct.sums, build=_ct.build,
+    resolve=_conv_transpose_resolve, sums=_untyped(_ct.sums), build=_ct.build,
     intermediates=_ct.intermediates, total_type=_ct.total_type,
     traits=_conv_traits, extra_types=_conv_extra_types(_DECONV), conv=_DECONV,
     uses_engine=_group_mode)
@@ -257,7 +264,7 @@ UPSAMPLE = Kind(
         Param("halo", "a zero border of this many pixels around the output", 0, 0, 1)),
     tensors=(TensorSpec("input", "in_t", "in", "in", "the feature map [C][H][W]"),
              TensorSpec("top", "out_t", "out", "out", "[C][H*F+2*HALO][W*F+2*HALO], all written")),
-    resolve=_upsample_resolve, sums=_up.sums, build=_up.build, epilogue=False,
+    resolve=_upsample_resolve, sums=_untyped(_up.sums), build=_up.build, epilogue=False,
     total_type=lambda plan, geom: plan.config.in_t, types=("in_t", "out_t"),
     traits=lambda geom, config: map_traits(geom) + [
         ("F", geom["scale"], ""), ("HALO", geom["halo"], ""),
@@ -303,7 +310,7 @@ MAX_POOL = Kind(
     params=_pool_params((Param("relu", "fused relu: none, before (on each input, then the max: "
                                        "Relu_Max_Pooling) or after (on the max); before and "
                                        "after agree bit for bit", "none", choices=_pool.RELU),)),
-    tensors=_pool_tensors(), resolve=_pool_resolve, sums=_pool.max_sums, build=_pool.build_max,
+    tensors=_pool_tensors(), resolve=_pool_resolve, sums=_untyped(_pool.max_sums), build=_pool.build_max,
     epilogue=False, total_type=lambda plan, geom: plan.config.in_t, types=("in_t", "out_t"),
     traits=_pool.max_traits,
     conversions=(("out_overflow", "out_t", "the conversion out_t(in_t max)", "out"),),
@@ -315,7 +322,7 @@ AVG_POOL = Kind(
     params=_pool_params((_pool.Flag("count_include_pad", "true: divide by K*K (PyTorch's "
                                                          "default); false: by the taps inside "
                                                          "the input", True),)),
-    tensors=_pool_tensors(), resolve=_pool_resolve, sums=_pool.avg_sums, build=_pool.build_avg,
+    tensors=_pool_tensors(), resolve=_pool_resolve, sums=_untyped(_pool.avg_sums), build=_pool.build_avg,
     epilogue=False, intermediates=_pool.avg_intermediates,
     total_type=lambda plan, geom: _pool.avg_types(plan)[1],
     types=("in_t", "acc_t", "factor_t", "qd_t", "out_t"), traits=_pool.avg_traits,
@@ -352,7 +359,7 @@ LINEAR = Kind(
              TensorSpec("weight", "weight_t", "weight", "in", "[C_OUT][C_IN] (PyTorch's layout)"),
              TensorSpec("bias", "bias_t", "bias", "in", "[C_OUT]"),
              TensorSpec("factor", "factor_t", "factor", "in", "one, or [C_OUT] per channel")),
-    resolve=_linear_resolve, sums=_li.sums, build=_li.build, intermediates=_li.intermediates,
+    resolve=_linear_resolve, sums=_untyped(_li.sums), build=_li.build, intermediates=_li.intermediates,
     total_type=_li.total_type,
     traits=lambda geom, config: [
         ("C_IN", geom["in_features"], ""), ("C_OUT", geom["out_features"], ""),
@@ -362,7 +369,67 @@ LINEAR = Kind(
     input_dims=("in_features",),
     cpp_shape=lambda role, shape: shape[:1] if role in ("input", "top") else shape)
 
-KINDS: dict[str, Kind] = {k.name: k for k in (CONV1X1, DW_CONV3X3, CONV2D, CONV_TRANSPOSE, UPSAMPLE, LINEAR,
-                                              MAX_POOL, AVG_POOL)}
+
+# ---- the merge layers of skip connections: add, concat (kernels/merge.h, merge.py) -------------
+def _add_resolve(v: dict):  # noqa: ANN202
+    c, h, w = _map_in(v)
+    shapes = {"input": (c, h, w), "input2": (c, h, w), "top": (c, h, w)}
+    for r, sh in shapes.items():
+        _check_size(r, sh)
+    return shapes, ((0, c), (0, h), (0, w))
+
+
+def _concat_resolve(v: dict):  # noqa: ANN202
+    c, h, w = _map_in(v)
+    if v["in2_channels"] is None:
+        raise ValueError("in2_channels: missing (give it, or an input2 file to read it from)")
+    c2 = v["in2_channels"]
+    shapes = {"input": (c, h, w), "input2": (c2, h, w), "top": (c + c2, h, w)}
+    for r, sh in shapes.items():
+        _check_size(r, sh)
+    return shapes, ((0, c + c2), (0, h), (0, w))
+
+
+def _merge_traits(geom: Geometry, config) -> list[tuple[str, int, str]]:  # noqa: ANN001
+    extra = [("RELU", int(geom["relu"]), "")] if "relu" in geom.params else []
+    return map_traits(geom) + [("C_IN2", geom.shape("input2")[0], "")] + extra
+
+
+def _merge_intermediates(plan, geom: Geometry):  # noqa: ANN001, ANN202
+    return (plan.config.in2_t, _mg.sum_type(plan.config))
+
+
+ADD = Kind(
+    name="add", doc="elementwise add of two feature maps (a residual merge), with an optional relu",
+    cpp_function="add", cpp_header="merge.h",
+    params=_map_params(out=False) + (
+        _pool.Flag("relu", "true: out_t(max(0, a + b)), the residual block's relu fused", False),),
+    tensors=(TensorSpec("input", "in_t", "in", "in", "the first map [C][H][W]"),
+             TensorSpec("input2", "in2_t", "in2", "in", "the second map [C][H][W], of in2_t"),
+             TensorSpec("top", "out_t", "out", "out", "[C][H][W], all written")),
+    resolve=_add_resolve, sums=_mg.add_sums, build=_mg.build_add, epilogue=False,
+    intermediates=_merge_intermediates, types=("in_t", "in2_t", "out_t"), traits=_merge_traits,
+    moved_type=_mg.sum_type, input2_dims=("in_channels", "height", "width"),
+    conversions=(("out_overflow", "out_t", "the conversion out_t(in_t + in2_t)", "out"),),
+    reference_doc="the exact sum of the two inputs (after the fused relu)")
+
+CONCAT = Kind(
+    name="concat", doc="channel concatenation of two feature maps (a U-Net skip merge)",
+    cpp_function="concat", cpp_header="merge.h",
+    params=_map_params(out=False) + (
+        Param("in2_channels", "the second input's channels; read from its file when left out",
+              None, 1, MAX_DIM),),
+    tensors=(TensorSpec("input", "in_t", "in", "in", "the first map [C][H][W]: channels 0..C-1"),
+             TensorSpec("input2", "in2_t", "in2", "in", "the second map [C2][H][W], of in2_t: "
+                                                       "channels C..C+C2-1"),
+             TensorSpec("top", "out_t", "out", "out", "[C+C2][H][W], all written")),
+    resolve=_concat_resolve, sums=_mg.concat_sums, build=_mg.build_concat, epilogue=False,
+    intermediates=_merge_intermediates, types=("in_t", "in2_t", "out_t"), traits=_merge_traits,
+    moved_type=_mg.sum_type, input2_dims=("in2_channels", "height", "width"),
+    conversions=(("out_overflow", "out_t", "the conversions out_t(in_t), out_t(in2_t)", "out"),),
+    reference_doc="the two inputs' values, stacked along channels")
+
+KINDS: dict[str, Kind] = {k.name: k for k in (CONV1X1, DW_CONV3X3, CONV2D, CONV_TRANSPOSE, UPSAMPLE,
+                                              LINEAR, MAX_POOL, AVG_POOL, ADD, CONCAT)}
 
 __all__ = ["KINDS", "Geometry", "Kind", "get_kind"]

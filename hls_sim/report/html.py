@@ -190,9 +190,10 @@ def render_html(report: Report) -> str:
         parts += ["<h2>Conversions</h2>",
                   "<p>The kind moves or pools values: it has no weights, bias or factor; its only "
                   "losses are these conversions, and the error above is against the exact value.</p>",
-                  _table(["stage", "type", "overflow", "what"],
+                  _table(["stage", "type", "overflow", "rounded", "what"],
                          [[cv["stage"], escape(f"{cv['type_name']} {cv['type']}"), str(cv["overflow"]),
-                           escape(cv["what"])] for cv in dp["conversions"]], left={0, 1, 3})]
+                           "-" if cv.get("rounded") is None else str(cv["rounded"]),
+                           escape(cv["what"])] for cv in dp["conversions"]], left={0, 1, 4})]
     else:
         parts += ["<h2>Where the error comes from</h2>",
                   "<p>Each stage's part of <i>kernel - ideal</i> (the datapath error): the chain evaluated "

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from hls_sim.kernels.hls_kernels import ROUNDED_BY
 from hls_sim.layer import Layer
 from hls_sim.reference import reference
 from hls_sim.report import metrics
@@ -56,10 +57,17 @@ def _advice(layer: Layer, dp: dict, ideal: np.ndarray) -> list[dict]:
         out.append(item("exact", "ok", "out", f"exact: the kernel equals the reference on all "
                                               f"{ideal.size} outputs", [dp["reference"]]))
     elif not out:
+        evidence = [dp["reference"]]
+        evidence += [f"{cv['rounded']} of {ideal.size} values lost bits in {cv['what']} "
+                     f"({cv['type_name']} {cv['type']})"
+                     for cv in dp["conversions"] if cv.get("rounded")]
+        note = layer.spec.note(layer)
+        if note:
+            evidence.append(note)
         out.append(item("rounding", "info", "out",
                         f"rounding only: RMSE {m['rmse_lsb']:.4g} LSB, max |error| "
                         f"{m['max_abs_lsb']:.4g} LSB, mean {m['mean_lsb']:+.3g} LSB from the "
-                        "exact value", [dp["reference"]]))
+                        "exact value", evidence))
     return out
 
 
@@ -73,7 +81,7 @@ def mover_report(layer: Layer, result=None):  # noqa: ANN001, ANN201 - KernelRes
     res = layer.run() if result is None else result
     region = geom.region
     kernel_out = _float(res.top.raw[region])
-    ideal = reference(kind, geom, c, layer.input, None, None, None)
+    ideal = reference(kind, geom, c, layer.input, layer.second, None, None)
     err = kernel_out - ideal
     offset = (region[0].start, region[1].start, region[2].start)
     cnt = res.counters
@@ -84,7 +92,8 @@ def mover_report(layer: Layer, result=None):  # noqa: ANN001, ANN201 - KernelRes
         per = {n: int(v) for n, v in zip(cnt.total(), cnt.per_channel[ch["channel"]])}
         ch.update(clip_low_share=0.0, clip_high_share=0.0, counters=per)
     conversions = [{"stage": stage, "type_name": tn, "type": str(getattr(c, tn)), "what": what,
-                    "counter": counter, "overflow": int(cnt[counter])}
+                    "counter": counter, "overflow": int(cnt[counter]),
+                    "rounded": int(cnt[ROUNDED_BY[counter]]) if counter in ROUNDED_BY else None}
                    for counter, tn, what, stage in kind.conversions]
     dp = {"reference": f"exact: {kind.reference_doc} on the same integers, no intermediate type",
           "model_matches_kernel": True, "metrics": total, "channels": chans, "stages": [],

@@ -77,10 +77,11 @@ def stages_table(stages: list[dict]) -> list[str]:
 
 
 def conversions_table(conversions: list[dict]) -> list[str]:
-    rows = [["stage", "type", "overflow", "what"]]
-    rows += [[cv["stage"], f"{cv['type_name']} {cv['type']}", str(cv["overflow"]), cv["what"]]
+    rows = [["stage", "type", "overflow", "rounded", "what"]]
+    rows += [[cv["stage"], f"{cv['type_name']} {cv['type']}", str(cv["overflow"]),
+              "-" if cv.get("rounded") is None else str(cv["rounded"]), cv["what"]]
              for cv in conversions]
-    return table(rows, right={2})
+    return table(rows, right={2, 3})
 
 
 def quantization_table(q: dict) -> list[str]:

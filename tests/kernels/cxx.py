@@ -13,6 +13,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from hls_sim.csim import build_testbench
 from hls_sim.golden import generated_files
 from hls_sim.kernels import KernelConfig
@@ -54,3 +56,16 @@ def prebuild(jobs: list[tuple]) -> dict[tuple, Path]:
 
         with ThreadPoolExecutor(max_workers=_jobs()) as pool:
             return dict(zip(jobs, pool.map(one, range(len(jobs)))))
+
+
+def assert_csim_passes(layer: Layer, exe: Path, tmp_path: Path, vectors: int) -> None:
+    """Run ``layer``'s golden set (``vectors`` vectors) through its prebuilt testbench ``exe``
+    and assert that every output element matched, bit for bit."""
+    from hls_sim.csim import csim_layer
+
+    res = csim_layer(layer, count=vectors, build_dir=tmp_path, cache_dir=CACHE)
+    assert res.exe == exe  # the prebuilt binary, not a new one
+    assert res.passed and res.returncode == 0, res.output
+    n = int(np.prod(np.shape(layer.top))) if layer.spec.seed else int(np.prod(layer.geometry.shape("top")))
+    assert (f"PASS: {vectors} vector(s), {vectors} tensor(s), {vectors * n} elements "
+            "checked bit for bit, 0 mismatches") in res.output, res.output

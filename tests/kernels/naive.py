@@ -541,3 +541,41 @@ def avg_pool_layer(p: dict, config: KernelConfig, x: np.ndarray,
         out[idx], st = cast_status(mean, c.qd_t, c.out_t)
         _count(events, "out_overflow", st & OVERFLOW)
     return out
+
+
+# ---- the merge kinds: add, concat ---------------------------------------------------------------
+def add_layer(config: KernelConfig, x: np.ndarray, x2: np.ndarray, relu: bool,
+              events: dict | None = None) -> np.ndarray:
+    """add's raw out_t output: ``out_t(a + b)``, the C++ ``in_t + in2_t`` (aligned to the finer
+    LSB, exact), ``max(0, .)`` first with relu; one element at a time."""
+    if np.shape(x) != np.shape(x2):
+        raise ValueError(f"add: shapes {np.shape(x)} and {np.shape(x2)} differ")
+    if events is not None:
+        for n in COUNTERS:
+            events.setdefault(n, 0)
+    out = np.zeros(np.shape(x), dtype=object)
+    for idx in np.ndindex(*np.shape(x)):
+        s, s_t = _add_raw(int(x[idx]), config.in_t, int(x2[idx]), config.in2_t)
+        if relu and s < 0:
+            s = 0
+        out[idx], st = cast_status(s, s_t, config.out_t)
+        _count(events, "out_overflow", st & OVERFLOW)
+    return out
+
+
+def concat_layer(config: KernelConfig, x: np.ndarray, x2: np.ndarray,
+                 events: dict | None = None) -> np.ndarray:
+    """concat's raw out_t output ``[C+C2][H][W]``: out_t(a) for the first C channels, then
+    out_t(b)."""
+    if np.shape(x)[1:] != np.shape(x2)[1:]:
+        raise ValueError(f"concat: sizes {np.shape(x)} and {np.shape(x2)} differ")
+    if events is not None:
+        for n in COUNTERS:
+            events.setdefault(n, 0)
+    c1 = np.shape(x)[0]
+    out = np.zeros((c1 + np.shape(x2)[0],) + tuple(np.shape(x)[1:]), dtype=object)
+    for idx in np.ndindex(*out.shape):
+        src, t = (x[idx], config.in_t) if idx[0] < c1 else (x2[(idx[0] - c1,) + idx[1:]], config.in2_t)
+        out[idx], st = cast_status(int(src), t, config.out_t)
+        _count(events, "out_overflow", st & OVERFLOW)
+    return out

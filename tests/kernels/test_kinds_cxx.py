@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hls_sim.csim import csim_layer
 from hls_sim.layer import Layer
 from tests.kernels import cxx
 from tests.kernels.kinds_matrix import BY_ID, CASES, Case, selected, warm_twins
@@ -44,10 +43,5 @@ def testbenches(toolchain, request):
 @pytest.mark.parametrize("case_id", IDS)
 def test_golden_set_passes_the_cxx_testbench(testbenches, tmp_path, case_id):
     case = BY_ID[case_id]
-    layer = layer_of(case)
-    res = csim_layer(layer, count=VECTORS, build_dir=tmp_path, cache_dir=cxx.CACHE)
-    assert res.exe == testbenches[(case.kind, case.config, case.geometry)]  # prebuilt, not new
-    assert res.passed and res.returncode == 0, res.output
-    n = int(np.prod(case.geometry.shape("top")))
-    assert (f"PASS: {VECTORS} vector(s), {VECTORS} tensor(s), {VECTORS * n} elements "
-            "checked bit for bit, 0 mismatches") in res.output, res.output
+    cxx.assert_csim_passes(layer_of(case), testbenches[(case.kind, case.config, case.geometry)],
+                           tmp_path, VECTORS)

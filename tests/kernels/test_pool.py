@@ -18,7 +18,6 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from hls_sim.csim import csim_layer
 from hls_sim.kernels import KernelConfig, run
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.kernels.kinds import get_kind
@@ -294,9 +293,5 @@ def testbenches(toolchain, request):
 @pytest.mark.parametrize("case_id", IDS)
 def test_pool_golden_set_passes_the_cxx_testbench(testbenches, tmp_path, case_id):
     case = BY_ID[case_id]
-    res = csim_layer(layer_of(case), count=VECTORS, build_dir=tmp_path, cache_dir=cxx.CACHE)
-    assert res.exe == testbenches[(case.kind, case.config, case.geometry)]
-    assert res.passed and res.returncode == 0, res.output
-    n = int(np.prod(case.geometry.shape("top")))
-    assert (f"PASS: {VECTORS} vector(s), {VECTORS} tensor(s), {VECTORS * n} elements "
-            "checked bit for bit, 0 mismatches") in res.output, res.output
+    cxx.assert_csim_passes(layer_of(case), testbenches[(case.kind, case.config, case.geometry)],
+                           tmp_path, VECTORS)

@@ -13,7 +13,6 @@ import subprocess
 
 import pytest
 
-from hls_sim.csim import csim_layer
 from hls_sim.toolchain import compile_cpp
 from tests.kernels import cxx
 from tests.kernels.matrix import CONFIGS, ENGINE_CONFIGS, EXACT_CONFIG, KERNELS, config_of
@@ -39,11 +38,7 @@ def testbenches(toolchain):
 def test_golden_set_passes_the_cxx_testbench(testbenches, tmp_path, kernel, name):
     fields, scale = ALL[name]
     layer = cxx.layer_of(kernel, name, config_of(fields), scale)
-    res = csim_layer(layer, count=VECTORS, build_dir=tmp_path, cache_dir=cxx.CACHE)
-    assert res.exe == testbenches[(kernel, layer.config)]  # the prebuilt binary, not a new one
-    assert res.passed and res.returncode == 0, res.output
-    assert (f"PASS: {VECTORS} vector(s), {VECTORS} tensor(s), {VECTORS * 16 * 34 * 66} elements "
-            "checked bit for bit, 0 mismatches") in res.output, res.output
+    cxx.assert_csim_passes(layer, testbenches[(kernel, layer.config)], tmp_path, VECTORS)
 
 
 def test_seed_verbatim_equals_kernels(toolchain, tmp_path):

@@ -228,3 +228,26 @@ def test_a_data_mover_report_counts_its_overflows(tmp_path):
     ok = build_report(load_layer(WEIGHTS / "upsample.yaml"))
     assert ok.data["datapath"]["metrics"]["max_abs_lsb"] == 0
     assert [a["id"] for a in ok.data["advice"]] == ["exact"]
+
+
+def test_merge_and_average_reports_count_what_their_conversions_did():
+    """add of mixed types: the reference is the exact aligned sum (the example rounds away the
+    second input's extra fraction bits, within 0.5 LSB); avg_pool: the qd_t conversion's
+    rounded count is the kernel's qd_rounded, named in the advice."""
+    from hls_sim.layer import load_layer
+    from hls_sim.report import build_report
+
+    ly = load_layer(WEIGHTS / "add.yaml")
+    rep = build_report(ly)
+    dp = rep.data["datapath"]
+    assert rep.data["layer"]["types"]["in2_t"] == "ap_fixed<10,3>"
+    assert 0 < dp["metrics"]["max_abs_lsb"] <= 0.5
+    (cv,) = dp["conversions"]
+    assert cv["counter"] == "out_overflow" and cv["overflow"] == 0 and cv["rounded"] is None
+    avg = load_layer(WEIGHTS / "avg_pool.yaml")
+    res = avg.run()
+    rep = build_report(avg, res)
+    qd = next(cv for cv in rep.data["datapath"]["conversions"] if cv["stage"] == "qd")
+    assert qd["rounded"] == res.counters["qd_rounded"] > 0
+    (adv,) = rep.data["advice"]
+    assert adv["id"] == "rounding" and any(f"{qd['rounded']} of" in e for e in adv["evidence"])
