@@ -95,22 +95,33 @@ def _overflow_word(t) -> str:  # noqa: ANN001
 
 
 @main.command("run")
-@click.argument("layer_file", metavar="LAYER.yaml")
+@click.argument("layer_file", metavar="LAYER.yaml|NET.yaml")
 @click.option("-o", "--out", "out_dir", metavar="DIR",
-              help="Write top.npy and the inputs the kernel ran on (raw int64 .npy) and a "
-                   "replayable layer.yaml into DIR.")
+              help="Layer: write top.npy, the inputs the kernel ran on (raw int64 .npy) and a "
+                   "replayable layer.yaml into DIR. Network: write output.npy (and with --save "
+                   "all every layer's output).")
+@click.option("--save", type=click.Choice(["output", "all"]), default="output", show_default=True,
+              help="Network: write only the output, or every layer's output too (<layer>.npy).")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
 @sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
-def run_cmd(layer_file: str, out_dir: str | None, force: bool) -> None:
-    """Run the kernel a layer file describes and compare it with the float reference.
+def run_cmd(layer_file: str, out_dir: str | None, save: str, force: bool) -> None:
+    """Run the kernel a layer file describes, or every layer of a network file (it has
+    layers:), and compare each with its exact reference.
 
     Example: hls-sim run weights/conv1x1.yaml -o out/
     """
-    from hls_sim.layer import LayerError, load_layer
+    from hls_sim.layer import LayerError
+    from hls_sim.network import Network, load
     from hls_sim.runner import OutputError, check_outputs, output_names, run_layer, summary, write_outputs
 
     try:
-        layer = load_layer(layer_file)
+        what = load(layer_file)
+        if isinstance(what, Network):
+            _run_network(what, out_dir, save == "all", force)
+            return
+        if save != "output":
+            raise UserError("--save all: only for a network file (a layer writes all its files)")
+        layer = what
         if out_dir is not None:  # refuse before doing any work
             check_outputs(out_dir, output_names(layer), force)
         run = run_layer(layer)
@@ -122,6 +133,20 @@ def run_cmd(layer_file: str, out_dir: str | None, force: bool) -> None:
             click.echo(f"wrote     {', '.join(str(p) for p in written)}")
     except (LayerError, OutputError) as e:
         raise UserError(str(e)) from None
+
+
+def _run_network(net, out_dir: str | None, save_all: bool, force: bool) -> None:  # noqa: ANN001
+    from hls_sim import network
+    from hls_sim.runner import check_outputs
+
+    if out_dir is not None:  # refuse before doing any work
+        check_outputs(out_dir, network.output_names(net, save_all), force)
+    with network.progress_bar() as bar:
+        run = network.run_network(net, keep_all=save_all, progress=bar)
+    click.echo(network.summary(run))
+    if out_dir is not None:
+        written = network.write_outputs(run, out_dir, save_all, force)
+        click.echo(f"wrote     {', '.join(str(p) for p in written)}")
 
 
 @main.command("golden")
