@@ -1,5 +1,5 @@
 # The two set-up commands of the project (see README):
-#   make demo   install into .venv and run the main job on a bundled example
+#   make demo   install into .venv and run the example network (weights/encdec.yaml) on its bundled image
 #   make test   install what the tests need (ap_types headers included) and run the suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -22,7 +22,7 @@ install-test: $(BIN)/python
 	$(PIP) install -q --no-deps $(HLS4ML)
 
 demo: install
-	$(BIN)/hls-sim run weights/conv1x1.yaml
+	$(BIN)/hls-sim run weights/encdec.yaml
 
 test: install-test
 	$(BIN)/python -m pytest -q
