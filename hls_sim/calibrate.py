@@ -546,7 +546,8 @@ def _tensor_types(nodes: list[_Node], in_t: Format) -> dict[str, Format]:
         elif nd.kind.has("input2"):
             b = types[nd.reads["input2"]]
             both = sum_type(KernelConfig(in_t=a, in2_t=b))
-            t = both if nd.kind.name == "add" or a != b else a
+            stacks = nd.geom.shape("top")[0] == nd.geom.shape("input")[0] + nd.geom.shape("input2")[0]
+            t = a if stacks and a == b else both  # concat keeps a common type; add's values grow
         else:
             t = a
         types[nd.layer.name] = t
