@@ -103,8 +103,14 @@ def _overflow_word(t) -> str:  # noqa: ANN001
 @click.option("--save", type=click.Choice(["output", "all"]), default="output", show_default=True,
               help="Network: write only the output, or every layer's output too (<layer>.npy).")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@click.option("--check-tiles", is_flag=True,
+              help="Network: also run every layer tile by tile as its schedule says (slower) and "
+                   "check that it equals the whole-map run; exit status 1 if any output differs.")
+@click.option("--no-reference", is_flag=True,
+              help="Network: skip each layer's exact reference (faster; no error columns).")
 @sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
-def run_cmd(layer_file: str, out_dir: str | None, save: str, force: bool) -> None:
+def run_cmd(layer_file: str, out_dir: str | None, save: str, force: bool, check_tiles: bool,
+            no_reference: bool) -> None:
     """Run the kernel a layer file describes, or every layer of a network file (it has
     layers:), and compare each with its exact reference.
 
@@ -117,10 +123,13 @@ def run_cmd(layer_file: str, out_dir: str | None, save: str, force: bool) -> Non
     try:
         what = load(layer_file)
         if isinstance(what, Network):
-            _run_network(what, out_dir, save == "all", force)
+            _run_network(what, out_dir, save == "all", force, check_tiles, not no_reference)
             return
         if save != "output":
             raise UserError("--save all: only for a network file (a layer writes all its files)")
+        if check_tiles or no_reference:
+            raise UserError(f"--{'check-tiles' if check_tiles else 'no-reference'}: only for a "
+                            "network file")
         layer = what
         if out_dir is not None:  # refuse before doing any work
             check_outputs(out_dir, output_names(layer), force)
@@ -135,43 +144,65 @@ def run_cmd(layer_file: str, out_dir: str | None, save: str, force: bool) -> Non
         raise UserError(str(e)) from None
 
 
-def _run_network(net, out_dir: str | None, save_all: bool, force: bool) -> None:  # noqa: ANN001
+def _run_network(net, out_dir: str | None, save_all: bool, force: bool,  # noqa: ANN001
+                 check_tiles: bool = False, reference: bool = True) -> None:
     from hls_sim import network
     from hls_sim.runner import check_outputs
 
     if out_dir is not None:  # refuse before doing any work
         check_outputs(out_dir, network.output_names(net, save_all), force)
     with network.progress_bar() as bar:
-        run = network.run_network(net, keep_all=save_all, progress=bar)
+        run = network.run_network(net, keep_all=save_all, progress=bar, check_tiles=check_tiles,
+                                  reference=reference, float_model=reference)
     click.echo(network.summary(run))
     if out_dir is not None:
         written = network.write_outputs(run, out_dir, save_all, force)
         click.echo(f"wrote     {', '.join(str(p) for p in written)}")
+    bad = [st.name for st in run.stats if st.tiled_differ]
+    if bad:
+        click.echo(f"hls-sim: the tiled run differs from the whole-map run in layer(s) "
+                   f"{', '.join(bad)}: please report this as a bug", err=True)
+        sys.exit(1)
 
 
 @main.command("golden")
-@click.argument("layer_file", metavar="LAYER.yaml")
+@click.argument("layer_file", metavar="LAYER.yaml|NET.yaml")
 @click.option("-o", "--out", "out_dir", metavar="DIR", required=True,
               help="The folder to write the golden set into (created; must be empty or absent).")
-@click.option("--count", type=int, default=1, show_default=True, metavar="N",
-              help="Input/expected vectors for the one weight set (vector 0 is the layer's input).")
+@click.option("--count", type=int, default=None, metavar="N",
+              help="Layer: input/expected vectors for the one weight set (default 1; vector 0 "
+                   "is the layer's input). Network: the first N images of its input (default: "
+                   "all of them).")
 @click.option("--hex", "hex_", is_flag=True, help="Write .dat files in hex (the bit pattern) "
               "instead of signed decimal.")
 @click.option("--force", is_flag=True, help="Replace DIR if it holds a previous golden set.")
 @sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
-def golden_cmd(layer_file: str, out_dir: str, count: int, hex_: bool, force: bool) -> None:
+def golden_cmd(layer_file: str, out_dir: str, count: int | None, hex_: bool, force: bool) -> None:
     """Write golden vectors for LAYER.yaml: raw integers (.dat and .bin), the configuration
-    header, an index for testbench/golden_tb.cpp and manifest.json (docs/golden.md).
+    header, an index for testbench/golden_tb.cpp and manifest.json (docs/golden.md). For a
+    network file (it has layers:): its input, every layer's expected output and the output,
+    per image, and the generated network top (hls_sim_net_top) for testbench/net_golden_tb.cpp.
 
     Example: hls-sim golden weights/conv1x1.yaml -o golden/ --count 4
     """
     from hls_sim.golden import GoldenError, check_target, describe, write_golden
-    from hls_sim.layer import LayerError, load_layer
+    from hls_sim.layer import LayerError
+    from hls_sim.network import Network, load
 
+    encoding = "hex" if hex_ else "decimal"
     try:
-        layer = load_layer(layer_file)
+        what = load(layer_file)
         check_target(out_dir, force)  # refuse before doing any work
-        gs = write_golden(layer, out_dir, count=count, encoding="hex" if hex_ else "decimal",
+        if isinstance(what, Network):
+            from hls_sim import netgolden
+            from hls_sim.network import progress_bar
+
+            with progress_bar() as bar:
+                gs = netgolden.write_network_golden(what, out_dir, count=count,
+                                                    encoding=encoding, force=force, progress=bar)
+            click.echo(netgolden.describe(gs))
+            return
+        gs = write_golden(what, out_dir, count=1 if count is None else count, encoding=encoding,
                           force=force)
     except (LayerError, GoldenError) as e:
         raise UserError(str(e)) from None
@@ -199,38 +230,47 @@ def verify_cmd(golden_dir: str) -> None:
 
 
 @main.command("csim")
-@click.argument("layer_file", metavar="LAYER.yaml")
+@click.argument("layer_file", metavar="LAYER.yaml|NET.yaml")
 @click.option("--ap-types", "ap_types", metavar="DIR",
               help="The folder holding ap_fixed.h (default: $XILINX_HLS/include, "
                    "$HLS_SIM_AP_TYPES, then the hls4ml package's copy).")
 @click.option("--keep", is_flag=True, help="Keep the build folder (golden set and testbench) "
               "and print where it is.")
-@click.option("--count", type=int, default=1, show_default=True, metavar="N",
-              help="Vectors to check (vector 0 is the layer's input).")
+@click.option("--count", type=int, default=None, metavar="N",
+              help="Vectors to check: layer, default 1 (vector 0 is the layer's input); "
+                   "network, the first N images of its input (default: all of them).")
 @click.option("--ndebug", is_flag=True, help="Build with -DNDEBUG: the ap_types headers' "
               "assertions off (their debug build is the default).")
 @click.option("--cflags", metavar='"FLAGS"', help="Extra compiler flags, split like a shell "
               "would; each starts with '-' (no shell metacharacters). Passed as arguments.")
 @sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
-def csim_cmd(layer_file: str, ap_types: str | None, keep: bool, count: int, ndebug: bool,
+def csim_cmd(layer_file: str, ap_types: str | None, keep: bool, count: int | None, ndebug: bool,
              cflags: str | None) -> None:
     """C simulation: LAYER.yaml's golden set through testbench/golden_tb.cpp and the C++
-    kernel, compiled with g++ ($CXX). Exit status 0 PASS, 1 mismatches, 2 bad input or no
-    toolchain, 3 the compile failed, 4 the testbench crashed or the headers' debug build
-    asserted, 5 the testbench refused the golden set, 130/143 interrupted (SIGINT/SIGTERM).
+    kernel, compiled with g++ ($CXX); a network file's through its generated top (every
+    layer tile by tile, as its schedule says) and testbench/net_golden_tb.cpp, every layer's
+    output checked. Exit status 0 PASS, 1 mismatches, 2 bad input or no toolchain, 3 the
+    compile failed, 4 the testbench crashed or the headers' debug build asserted, 5 the
+    testbench refused the golden set, 130/143 interrupted (SIGINT/SIGTERM).
 
     Example: hls-sim csim weights/conv1x1.yaml --count 4
     """
-    from hls_sim.csim import EXIT, CflagsError, csim_layer, parse_cflags, summary
+    from hls_sim import csim
+    from hls_sim.csim import EXIT, CflagsError, parse_cflags, summary
     from hls_sim.golden import GoldenError
-    from hls_sim.layer import LayerError, load_layer
+    from hls_sim.layer import LayerError
+    from hls_sim.network import Network, load
     from hls_sim.toolchain import BuildError, ToolchainError
 
     try:
         extra = parse_cflags(cflags)  # refused before any work
-        layer = load_layer(layer_file)
-        res = csim_layer(layer, count=count, ap_types=ap_types, keep=keep, ndebug=ndebug,
-                         cflags=extra)
+        layer = load(layer_file)
+        if isinstance(layer, Network):
+            res = csim.csim_network(layer, count=count, ap_types=ap_types, keep=keep,
+                                    ndebug=ndebug, cflags=extra)
+        else:
+            res = csim.csim_layer(layer, count=1 if count is None else count, ap_types=ap_types,
+                                  keep=keep, ndebug=ndebug, cflags=extra)
     except BuildError as e:
         click.echo(f"hls-sim: error: build failed: {e.cxx} ({_cxx_origin()}) "
                    + (f"was killed by signal {-e.returncode}" if e.returncode < 0
@@ -260,7 +300,7 @@ def _cxx_origin() -> str:
 
 
 @main.command("report")
-@click.argument("layer_file", metavar="LAYER.yaml")
+@click.argument("layer_file", metavar="LAYER.yaml|NET.yaml")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the JSON document (schema hls-sim-report/1, docs/report.md) instead of "
                    "the tables.")
@@ -271,23 +311,32 @@ def _cxx_origin() -> str:
 @sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
 def report_cmd(layer_file: str, as_json: bool, out_file: str | None, force: bool) -> None:
     """Quantization error report: where the error of LAYER.yaml's kernel comes from, stage by
-    stage, against the ideal and (with a float: block) the float model, with advice.
+    stage, against the ideal and (with a float: block) the float model, with advice. For a
+    network file: each layer's own and accumulated error against the float network, the layer
+    to change first, and its advice tried on the whole network.
 
     Example: hls-sim report weights/conv1x1.yaml -o report.html
     """
-    from hls_sim.layer import LayerError, load_layer
+    from hls_sim.layer import LayerError
+    from hls_sim.network import Network, load
     from hls_sim.report import build_report, render_text
+    from hls_sim.report.network import NetworkReportError, build_network_report, render_network_text
     from hls_sim.report.output import ReportError, check_target, write_report
 
     try:
-        layer = load_layer(layer_file)
+        what = load(layer_file)
         if out_file is not None:  # refuse before doing any work
             check_target(out_file, force)
-        rep = build_report(layer)
+        if isinstance(what, Network):
+            rep = build_network_report(what)
+            text = render_network_text(rep.data)
+        else:
+            rep = build_report(what)
+            text = render_text(rep.data)
         written = write_report(rep, out_file, force) if out_file is not None else None
-    except (LayerError, ReportError) as e:
+    except (LayerError, ReportError, NetworkReportError) as e:
         raise UserError(str(e)) from None
-    click.echo(rep.to_json() if as_json else render_text(rep.data), nl=not as_json)
+    click.echo(rep.to_json() if as_json else text, nl=not as_json)
     if written is not None:
         click.echo(f"wrote     {written}", err=as_json)
 

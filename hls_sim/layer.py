@@ -147,12 +147,13 @@ class Layer:
         """The kind's registry entry."""
         return KINDS[self.kernel]
 
-    def run(self) -> KernelResult:
-        """Run the kernel twin on this layer's buffers (the layer's arrays are not changed)."""
+    def run(self, checked: bool = False) -> KernelResult:
+        """Run the kernel twin on this layer's buffers (the layer's arrays are not changed).
+        ``checked``: the arrays are known raws of their types (skip the range checks)."""
         from hls_sim.kernels import common
 
         return common.run(self.spec, self.geometry, self.config, self.input, self.top,
-                          self.weight, self.bias, self.factor, self.input2)
+                          self.weight, self.bias, self.factor, self.input2, checked)
 
     @property
     def second(self) -> np.ndarray | None:
@@ -782,6 +783,8 @@ class _Parser:
                                                      {geom.shape("bias"): None})
         if "input" in node:
             shapes = {BUFFER: None, TILE: "tile"} if kind.seed else {geom.shape("input"): None}
+            if len(kind.input_dims) == 1:  # a vector kind: [C] as well as [C][1][1]
+                shapes[geom.shape("input")[:1]] = "vector"
             inp, sources["input"] = self.float_array(node["input"], "float.input", shapes)
         out_scale = self.scale(node["output_scale"], "float.output_scale")
         in_scale = self.scale(node["input_scale"], "float.input_scale") if "input_scale" in node else None
@@ -823,7 +826,7 @@ class _Parser:
             raise self.err(fld, f"{src}: {int(bad.sum())} value(s) are NaN or infinite (first at "
                                 f"index {_index(i, shape)})")
         if shapes[shape] == "vector":
-            return raw.reshape(-1, 1, 1), f"{src} (a vector, held as {_dims(raw.shape + (1, 1))})"
+            return a.reshape(-1, 1, 1), f"{src} (a vector, held as {_dims(a.shape + (1, 1))})"
         if shapes[shape] == "tile":
             padded = np.zeros(BUFFER, dtype=np.float64)
             padded[:, 1:1 + TILE_H, 1:1 + TILE_W] = a

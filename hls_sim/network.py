@@ -31,9 +31,11 @@ from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.layer import (_NAME, Feed, Layer, LayerError, _Parser, _storage, _typename,
                            parse_layer, read_yaml)
 from hls_sim.reference import compare_layer
+from hls_sim.schedule import Schedule, ScheduleError, plan_schedule, run_tiled
 from hls_sim.types import Format, OMode, QMode, parse
 
-NETWORK_KEYS = ("network", "description", "input", "layers", "output")
+NETWORK_KEYS = ("network", "description", "input", "layers", "output", "schedule")
+SCHEDULE_KEYS = ("tile", "channels")
 INPUT_KEYS = ("file", "key", "images", "generate", "shape", "type", "scale")
 INPUT_NAME = "input"  # the tensor name of the network's input
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -53,6 +55,7 @@ class NetLayer:
     name: str
     reads: dict[str, str]  # role (input, input2) -> tensor name
     layer: Layer
+    schedule: Schedule | None = None  # its tiles on the accelerator (None: one call)
 
 
 @dataclass
@@ -128,6 +131,7 @@ class _NetParser(_Parser):
         layers = data["layers"]
         if not isinstance(layers, list) or not layers:
             raise self.err("layers", f"expected a list of layers, got {_typename(layers)}")
+        self.default_schedule = self.schedule_node(data.get("schedule"), "schedule") or {}
         feeds: dict[str, Feed] = {INPUT_NAME: Feed(tuple(images.shape[1:]), fmt, "the network input")}
         out: list[NetLayer] = []
         prev = INPUT_NAME
@@ -164,6 +168,7 @@ class _NetParser(_Parser):
         roles = [t.role for t in kind.tensors if t.role in ("input", "input2")] if kind else ["input"]
         d = dict(entry)
         d["name"] = name
+        sched = self.schedule_node(d.pop("schedule", None), f"{where}.schedule")
         types = d.get("types") if isinstance(d.get("types"), dict) else {}
         types = dict(types)
         reads: dict[str, str] = {}
@@ -196,7 +201,39 @@ class _NetParser(_Parser):
             layer = parse_layer(d, f"{self.file}: {where}", self.base)
         except LayerError as e:
             raise self.err(f"{where}.{e.field}" if e.field else where, e.reason) from None
-        return NetLayer(name, reads, layer)
+        if sched == "whole":
+            return NetLayer(name, reads, layer, None)
+        given = {**self.default_schedule, **(sched or {})}
+        try:
+            schedule = plan_schedule(layer, given.get("tile"), given.get("channels"))
+        except ScheduleError as e:
+            src = ("schedule" if e.field in self.default_schedule and e.field not in (sched or {})
+                   else f"{where}.schedule")
+            raise self.err(f"{src}.{e.field}", e.reason) from None
+        return NetLayer(name, reads, layer, schedule)
+
+    def schedule_node(self, node: Any, fld: str) -> dict | str | None:
+        """``schedule:`` ``{tile: [H, W], channels: N}`` (either optional) or ``whole``."""
+        if node is None:
+            return None
+        if node == "whole" and fld != "schedule":
+            return "whole"
+        if not isinstance(node, dict):
+            raise self.err(fld, "expected {tile: [height, width], channels: N}"
+                           + (" or whole" if fld != "schedule" else "") + f", got {_typename(node)}")
+        self.check_keys(node, SCHEDULE_KEYS, fld)
+        out = dict(node)
+        if "tile" in out:
+            t = out["tile"]
+            if (not isinstance(t, list) or len(t) != 2
+                    or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 4096 for n in t)):
+                raise self.err(f"{fld}.tile", f"expected [height, width], integers 1..4096, got {t!r}")
+            out["tile"] = tuple(t)
+        if "channels" in out:
+            c = out["channels"]
+            if not isinstance(c, int) or isinstance(c, bool) or not 1 <= c <= 4096:
+                raise self.err(f"{fld}.channels", f"expected an integer 1..4096, got {c!r}")
+        return out
 
     def input(self, node: Any) -> tuple[Format, np.ndarray, str, bool]:
         if not isinstance(node, dict):
@@ -293,10 +330,12 @@ class LayerStats:
     total_seconds: float = 0.0  # the whole layer: validation, kernel, reference
     path: str = "int64"
     counters: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(COUNTER_NAMES, 0))
-    max_abs_lsb: float = 0.0
+    max_abs_lsb: float | None = 0.0  # None: run without the reference
     sq_sum: float = 0.0
     n_differ: int = 0
     n_outputs: int = 0
+    tiled_differ: int | None = None  # with check_tiles: outputs where the tiled run differs
+    float_sqnr_db: float | None = None  # with float_model: against the float network (None: exact)
 
     @property
     def rms_lsb(self) -> float:
@@ -313,16 +352,33 @@ class NetworkRun:
     compile_seconds: float = 0.0  # compiling (first time) or loading (cached) the kernels
 
 
+_READY: set[tuple] = set()  # the (kind, geometry, configuration) of every layer run once
+
+
 def run_network(net: Network, keep_all: bool = False,
-                progress: Callable[[int, int, str], None] | None = None) -> NetworkRun:
+                progress: Callable[[int, int, str], None] | None = None,
+                check_tiles: bool = False, reference: bool = True,
+                float_model: bool = False) -> NetworkRun:
     """Run every layer on every image, in order; tensors are freed after their last reader.
 
+    Each layer runs on its whole map (one compiled call); ``check_tiles`` also runs it tile by
+    tile as its schedule says (hls_sim.schedule, a kernel call per tile, slower) and counts
+    the outputs where the two differ (``LayerStats.tiled_differ``; 0 unless hls-sim is wrong).
+    ``reference`` False skips each layer's exact reference (it costs more than the kernels:
+    for datasets and benchmarks); the error columns then stay empty (None). ``float_model``
+    (when every layer with weights has a ``float:`` block) also sets each layer's SQNR against
+    the float network (``LayerStats.float_sqnr_db``; hls_sim.report.network); it keeps every
+    layer's output until the end.
+
     Each layer's compiled twin is made ready first (numba compiles it once per configuration
-    and geometry, then loads it from its disk cache), by one call on zeros, so the times per
-    layer are the kernels' own. ``progress(done, total, what)`` is called after each step."""
+    and geometry, then loads it from its disk cache), by one call on zeros the first time a
+    process meets it, so the times per layer are the kernels' own. ``progress(done, total, what)`` is called after each step."""
     start = time.perf_counter()
     for i, nl in enumerate(net.layers):
-        nl.layer.run()  # its inputs are still the zero placeholders
+        key = (nl.layer.kernel, nl.layer.geometry, nl.layer.config)
+        if key not in _READY:  # once per process: later runs find the kernel loaded
+            nl.layer.run()  # its inputs are still the zero placeholders
+            _READY.add(key)
         if progress is not None:
             progress(i + 1, len(net.layers), f"compiling/loading layer {nl.name}")
     compile_seconds = time.perf_counter() - start
@@ -333,7 +389,11 @@ def run_network(net: Network, keep_all: bool = False,
                         nl.layer.geometry.shape("top"), str(nl.layer.config.out_t)) for nl in net.layers]
     n_img = net.images.shape[0]
     outs: list[np.ndarray] = []
-    saved: dict[str, list[np.ndarray]] = {nl.name: [] for nl in net.layers} if keep_all else {}
+    from hls_sim.report.network import accumulated_sqnr, has_float_model
+
+    float_model = float_model and has_float_model(net)
+    keep = keep_all or float_model
+    saved: dict[str, list[np.ndarray]] = {nl.name: [] for nl in net.layers} if keep else {}
     total = n_img * len(net.layers)
     done = 0
     for k in range(n_img):
@@ -342,11 +402,15 @@ def run_network(net: Network, keep_all: bool = False,
             t0 = time.perf_counter()
             arrays = {role: alive[src] for role, src in nl.reads.items()}
             ly = dataclasses.replace(nl.layer, **{r: _as_input(nl.layer, r, a) for r, a in arrays.items()})
-            res = ly.run()
-            _account(stats[i], ly, res)
+            res = ly.run(checked=True)  # validated when the network loaded, or made by its kernels
+            _account(stats[i], ly, res, reference)
+            if check_tiles:
+                tiled = run_tiled(ly, nl.schedule) if nl.schedule is not None else res.top.raw
+                stats[i].tiled_differ = (stats[i].tiled_differ or 0) + int(
+                    np.count_nonzero(tiled != res.top.raw))
             stats[i].total_seconds += time.perf_counter() - t0
             alive[nl.name] = res.top.raw
-            if keep_all:
+            if keep:
                 saved[nl.name].append(res.top.raw)
             for t in list(alive):
                 if last[t] <= i and t != net.output:
@@ -355,8 +419,12 @@ def run_network(net: Network, keep_all: bool = False,
             if progress is not None:
                 progress(done, total, f"image {k + 1}/{n_img}, layer {nl.name}")
         outs.append(alive[net.output])
+    kept = {n: np.stack(v) for n, v in saved.items()}
+    if float_model:
+        for st, db in zip(stats, accumulated_sqnr(net, kept)):
+            st.float_sqnr_db = db
     return NetworkRun(net, np.stack(outs), stats, time.perf_counter() - start,
-                      {n: np.stack(v) for n, v in saved.items()}, compile_seconds)
+                      kept if keep_all else {}, compile_seconds)
 
 
 def _as_input(layer: Layer, role: str, arr: np.ndarray) -> np.ndarray:
@@ -365,11 +433,14 @@ def _as_input(layer: Layer, role: str, arr: np.ndarray) -> np.ndarray:
     return arr.reshape(want) if arr.shape != want and arr.size == int(np.prod(want)) else arr
 
 
-def _account(st: LayerStats, ly: Layer, res: KernelResult) -> None:
+def _account(st: LayerStats, ly: Layer, res: KernelResult, reference: bool) -> None:
     st.seconds += res.seconds
     st.path = res.path
     for n, v in res.counters.total().items():
         st.counters[n] += v
+    if not reference:
+        st.max_abs_lsb = None
+        return
     cmp = compare_layer(ly, res.top.raw)
     st.max_abs_lsb = max(st.max_abs_lsb, cmp.max_abs_error)
     st.sq_sum += cmp.rms_error ** 2 * cmp.n_outputs
@@ -411,13 +482,23 @@ def summary(run: NetworkRun) -> str:
         lines.append(f"          {' '.join(net.description.split())}")
     lines.append(f"input     {_dims(net.images.shape[1:])} {net.input_type}, {n_img} image(s): "
                  f"{net.input_source}")
-    rows = [("layer", "kind", "reads", "output", "out_t", "kernel ms", "overflow", "max|e| LSB",
-             "rms LSB", "differ")]
+    checked = any(st.tiled_differ is not None for st in run.stats)
+    floats = any(st.float_sqnr_db is not None for st in run.stats)
+    rows = [("layer", "kind", "reads", "output", "out_t", "tiles", "kernel ms", "overflow",
+             "max|e| LSB", "rms LSB", "differ") + (("tiled",) if checked else ())
+            + (("vs float dB",) if floats else ())]
     for nl, st in zip(net.layers, run.stats):
         over = sum(v for n, v in st.counters.items() if n.endswith("overflow"))
+        sc = nl.schedule
+        tiles = f"{sc.h.n_tiles}x{sc.w.n_tiles}x{sc.n_channel_groups}" if sc else "1 call"
         rows.append((st.name, st.kind, ", ".join(nl.reads.values()), _dims(st.out_shape), st.out_type,
-                     f"{st.seconds * 1e3:.3g}", str(over), f"{st.max_abs_lsb:.3g}", f"{st.rms_lsb:.3g}",
-                     str(st.n_differ)))
+                     tiles, f"{st.seconds * 1e3:.3g}", str(over))
+                    + ((f"{st.max_abs_lsb:.3g}", f"{st.rms_lsb:.3g}", str(st.n_differ))
+                       if st.max_abs_lsb is not None else ("-", "-", "-"))
+                    + ((("equal" if not st.tiled_differ else f"{st.tiled_differ} differ"),)
+                       if checked else ())
+                    + (("exact" if st.float_sqnr_db is None else f"{st.float_sqnr_db:.1f}",)
+                       if floats else ()))
     widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
     for r in rows:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -426,8 +507,12 @@ def summary(run: NetworkRun) -> str:
                  + (f" x {n_img} images" if net.batched else "")
                  + f"; {run.seconds * 1e3:.4g} ms in all: kernels {kern * 1e3:.4g} ms, "
                  f"compiling/loading them {run.compile_seconds * 1e3:.4g} ms")
-    lines.append("          max|e|, rms: each layer against its exact reference on the inputs it got "
-                 "(LSBs of its out_t); differ: outputs more than 0.5 LSB away")
+    lines.append("          tiles: rows x columns x channel groups of the accelerator's schedule; "
+                 "max|e|, rms: each layer against its exact reference on the inputs it got "
+                 "(LSBs of its out_t); differ: outputs more than 0.5 LSB away"
+                 + ("; tiled: the layer run tile by tile against its whole-map run" if checked else "")
+                 + ("; vs float: SQNR of the layer's output against the float network (its float: "
+                    "blocks; hls-sim report NET.yaml says which layer adds the error)" if floats else ""))
     return "\n".join(lines)
 
 

@@ -13,10 +13,11 @@ from click.testing import CliRunner
 
 from hls_sim.cli import main
 from hls_sim.layer import load_layer
+from tests.support.examples import LAYER_EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "weights"
-EXAMPLES = sorted(WEIGHTS.glob("*.yaml"))
+EXAMPLES = LAYER_EXAMPLES
 WRITTEN = ("top.npy", "input.npy", "weight.npy", "bias.npy", "factor.npy", "layer.yaml")
 BASE = """\
 kernel: conv1x1

@@ -13,6 +13,7 @@ from hls_sim.cli import main
 from hls_sim.layer import load_layer
 from hls_sim.report import build_report
 from hls_sim.runner import factor_precision, run_layer, summary
+from tests.support.examples import LAYER_EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = """\
@@ -81,7 +82,7 @@ def test_factors_that_keep_their_value(tmp_path, factor, factor_t):
 
 
 def test_examples_have_no_warning():
-    for p in sorted((ROOT / "weights").glob("*.yaml")):
+    for p in LAYER_EXAMPLES:
         ly = load_layer(p)
         assert factor_precision(ly) is None, p
 

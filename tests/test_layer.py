@@ -15,10 +15,11 @@ from hls_sim.layer import BUFFER, LayerError, load_layer, parse_layer
 from hls_sim.kernels import KINDS
 from hls_sim.reference import compare_layer, exact_sums, reference
 from hls_sim.types import parse
+from tests.support.examples import LAYER_EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "weights"
-EXAMPLES = sorted(WEIGHTS.glob("*.yaml"))
+EXAMPLES = LAYER_EXAMPLES
 
 # a valid layer with no files: every error case below changes one thing
 BASE = """\

@@ -155,6 +155,18 @@ def test_images_become_the_input_type(tmp_path):
     pytest.param(("input: {file: x.npy}", "input: {file: y.npy}"), "input", "not found", id="missing-file"),
     pytest.param(("input: {file: x.npy}", "input: {file: x.npy, type: 'ap_uint<4>'}"), "input", "does not fit",
                  id="input-out-of-range"),
+    pytest.param(("network: tiny\n", "network: tiny\nschedule: {tile: [0, 4]}\n"), "schedule.tile",
+                 "integers 1..4096", id="schedule-bad-tile"),
+    pytest.param(("network: tiny\n", "network: tiny\nschedule: {tiles: [4, 4]}\n"), "schedule.tiles",
+                 "did you mean 'tile'", id="schedule-unknown-key"),
+    pytest.param(("network: tiny\n", "network: tiny\nschedule: whole\n"), "schedule",
+                 "expected {tile: [height, width], channels: N}, got", id="schedule-whole-for-all"),
+    pytest.param(("    kernel_size: 2\n    stride: 2\n", "    kernel_size: 2\n    stride: 2\n    schedule: {tile: [3, 4]}\n"),
+                 "layers[2] (up1).schedule.tile", "not a multiple of the stride 2", id="schedule-deconv-tile"),
+    pytest.param(("network: tiny\n", "network: tiny\nschedule: {tile: [3, 3]}\n"), "schedule.tile",
+                 "not a multiple of the stride 2", id="schedule-default-blamed"),
+    pytest.param(("    out_channels: 16\n", "    out_channels: 16\n    schedule: {channels: 5}\n"),
+                 "layers[0] (enc1).schedule.channels", "5 does not divide the 16", id="schedule-channels"),
 ])
 def test_bad_networks_name_the_layer_and_field(tmp_path, edit, field, reason):
     p = _write(tmp_path, NET.replace(*edit), _image(1))
@@ -186,3 +198,44 @@ def test_run_writes_the_output_and_every_layer_all_or_nothing(tmp_path):
 def test_save_all_is_only_for_networks():
     r = CliRunner().invoke(main, ["run", "weights/upsample.yaml", "--save", "all"])
     assert r.exit_code != 0 and "only for a network file" in r.output
+
+
+def test_schedules_from_the_file_and_check_tiles(tmp_path):
+    text = NET.replace("network: tiny\n", "network: tiny\nschedule: {tile: [4, 6], channels: 8}\n")
+    text = text.replace("    kernel: max_pool\n", "    kernel: max_pool\n    schedule: whole\n")
+    text = text.replace("    kernel: concat\n", "    kernel: concat\n    schedule: {tile: [3, 5], channels: 19}\n")
+    p = _write(tmp_path, text, _image(1))
+    net = load_network(p)
+    sc = {nl.name: nl.schedule for nl in net.layers}
+    assert sc["pool1"] is None
+    assert (sc["enc1"].h.tile, sc["enc1"].w.tile, sc["enc1"].channels) == (4, 6, 8)
+    assert (sc["enc1"].h.n_tiles, sc["enc1"].w.n_tiles, sc["enc1"].n_channel_groups) == (3, 3, 2)
+    assert (sc["cat"].h.tile, sc["cat"].w.tile, sc["cat"].channels) == (3, 5, 19)
+    r = run_network(net, check_tiles=True)
+    assert [st.tiled_differ for st in r.stats] == [0] * 5
+    assert "3x3x2" in summary(r) and "1 call" in summary(r)
+    res = CliRunner().invoke(main, ["run", str(p), "--check-tiles"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count(" equal") == 5
+
+
+def test_check_tiles_fails_loudly_when_tiles_differ(tmp_path, monkeypatch):
+    import hls_sim.network as network
+
+    p = _write(tmp_path, NET, _image(1))
+    monkeypatch.setattr(network, "run_tiled", lambda layer, sched: layer.run().top.raw + 1)
+    res = CliRunner().invoke(main, ["run", str(p), "--check-tiles"])
+    assert res.exit_code == 1 and "differs from the whole-map run" in res.output
+    r = CliRunner().invoke(main, ["run", "weights/upsample.yaml", "--check-tiles"])
+    assert r.exit_code == 2 and "only for a network file" in r.output
+
+
+def test_no_reference_skips_the_error_columns(tmp_path):
+    p = _write(tmp_path, NET, _image(1))
+    net = load_network(p)
+    r = run_network(net, reference=False)
+    assert all(st.max_abs_lsb is None and st.n_outputs == 0 for st in r.stats)
+    assert np.array_equal(r.output, run_network(net).output)
+    res = CliRunner().invoke(main, ["run", str(p), "--no-reference"])
+    assert res.exit_code == 0, res.output
+    assert "enc1" in res.output and "  -  " in res.output

@@ -18,6 +18,7 @@ from hls_sim.kernels.hls_config import KernelConfig, Plan
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES, N_COUNTERS
 from hls_sim.kernels.kind import Geometry, Kind
 from hls_sim.types import APArray, Format
+from hls_sim.types.array import _as_storage
 
 
 @dataclass
@@ -60,8 +61,13 @@ def is_fast(kind: Kind, geom: Geometry, plan: Plan) -> bool:
     return plan.fast and all(t.fits_int64 for t in kind.intermediates(plan, geom))
 
 
-def _raws(x: Any, fmt: Format, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Raw integers of an input, checked against its type and expected shape."""
+def _raws(x: Any, fmt: Format, name: str, shape: tuple[int, ...], checked: bool = False) -> np.ndarray:
+    """Raw integers of an input, checked against its type (unless ``checked``: raws of the
+    type already) and its expected shape."""
+    if checked and isinstance(x, np.ndarray) and x.dtype.kind in "iuO":
+        if x.shape != shape:
+            raise ValueError(f"{name}: expected shape {list(shape)}, got {list(x.shape)}")
+        return _as_storage(fmt, x)
     if isinstance(x, APArray):
         if x.type != fmt:
             raise ValueError(f"{name}: has type {x.type}, the configuration says {fmt}")
@@ -82,20 +88,31 @@ def _raws(x: Any, fmt: Format, name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top: Any = None,
         weight: Any = None, bias: Any = None, factor: Any = None,
-        input2: Any = None) -> KernelResult:
+        input2: Any = None, checked: bool = False) -> KernelResult:
     """Validate, run the twin of ``kind`` on copies of the buffers, return the new ``top``.
 
     ``top`` None: a zero output buffer (the kinds on whole maps write all of it). The
     compiled twin takes its arrays in the order of the kind's tensors (the C++ signature),
-    then the counters."""
+    then the counters. ``checked``: the integer arrays are known raws of their types (a
+    network's tensors, validated when it loaded and produced by its kernels), so only their
+    shapes are checked."""
     c = config or KernelConfig()
     problem = kind.engine_types_problem(geom, c)
     if problem:
         raise ValueError(f"{problem[0]}: {problem[1]}")
     plan = c.plan()
     t_shape = geom.shape("top")
-    t = (np.zeros(t_shape, dtype=np.int64) if c.out_t.fits_int64 else _objects(np.zeros(t_shape, dtype=np.int64))) \
-        if top is None else _raws(top, c.out_t, "top", t_shape)
+    writes_all = all(b - a == n for (a, b), n in zip(geom.written, t_shape))
+    if top is not None:
+        _raws(top, c.out_t, "top", t_shape, checked)
+        if writes_all:
+            top = None  # the kernel writes all of it: its initial values do not matter
+    if top is not None:
+        t = _raws(top, c.out_t, "top", t_shape, checked)
+    elif c.out_t.fits_int64:  # every element written by the kernel: no need to clear it
+        t = _uncleared(t_shape) if writes_all else np.zeros(t_shape, dtype=np.int64)
+    else:
+        t = _objects(np.zeros(t_shape, dtype=np.int64))
     n_ch = geom.out_channels
     if "activation" in geom.params:
         from hls_sim.kernels.conv2d import clip_raw
@@ -107,17 +124,17 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
         fmt = getattr(c, ts.type_name)
         if ts.role == "factor":
             fshape = (n_ch,) if c.per_channel_factor else ()
-            data["factor"] = _raws(factor, fmt, "factor", fshape).reshape(-1)
+            data["factor"] = _raws(factor, fmt, "factor", fshape, checked).reshape(-1)
         elif ts.role != "top":
             name = "bottom" if kind.seed and ts.role == "input" else ts.role
             if given[ts.role] is None:
                 raise ValueError(f"{name}: missing (kind {kind.name} reads {ts.doc})")
-            data[ts.role] = _raws(given[ts.role], fmt, name, geom.shape(ts.role))
+            data[ts.role] = _raws(given[ts.role], fmt, name, geom.shape(ts.role), checked)
     fast = is_fast(kind, geom, plan)
     kernel = compiled(kind, geom, c, fast)
     counters = np.zeros((n_ch, N_COUNTERS), dtype=np.int64)
     if fast:
-        out = np.array(t, dtype=np.int64, copy=True)
+        out = t if top is None else np.array(t, dtype=np.int64, copy=True)  # fresh zeros: no copy
         # the products and their sums are exact; int32 lanes when every partial sum fits
         mac = np.int32 if kind.epilogue and plan.mac_width <= 32 else np.int64
         args = {r: np.ascontiguousarray(a, dtype=mac if r in ("input", "weight") else np.int64)
@@ -131,9 +148,15 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
     start = time.perf_counter()
     kernel(*ordered, counters)
     seconds = time.perf_counter() - start
-    result = APArray.from_raw(c.out_t, out)
+    # the twin writes raws of out_t only (its conversions): no range check needed
+    result = APArray(c.out_t, _as_storage(c.out_t, out))
     per_channel = int(np.prod(geom.written_shape[1:]))
     return KernelResult(result, Counters(counters, per_channel), seconds, path)
+
+
+def _uncleared(shape: tuple[int, ...]) -> np.ndarray:
+    """An int64 output buffer the kernel overwrites whole (tests fill it with a sentinel)."""
+    return np.empty(shape, dtype=np.int64)
 
 
 def _objects(a: np.ndarray) -> np.ndarray:

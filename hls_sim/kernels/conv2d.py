@@ -65,6 +65,23 @@ def wide_type(plan: Plan, geom: Geometry) -> Format:
     return Format("fixed", p.width + extra, p.int_bits + extra, p.signed)
 
 
+def group_is_exact(plan: Plan, geom: Geometry) -> bool:
+    """Whether ``accumulate: group`` equals the exact sum for every input of these types:
+    each engine total converts to acc_t exactly (acc_t has its fraction bits) and no running
+    sum of the steps can leave acc_t's range. Then its per-step conversions change nothing
+    and the twin may skip them (bit for bit the same outputs and counters)."""
+    c, e = plan.config, plan.engine_t
+    acc = c.acc_t
+    shift = _frac(acc) - _frac(e)
+    if shift < 0 or (not acc.signed and (c.in_t.signed or c.weight_t.signed)):
+        return False
+    def most(f: Format) -> int:  # noqa: E306
+        return max(abs(f.min_raw), abs(f.max_raw))
+    steps = blocks(geom) * geom["kernel_size"] ** 2
+    bound = steps * 16 * most(c.in_t) * most(c.weight_t) << shift
+    return bound <= acc.max_raw
+
+
 def tap_sum_type(plan: Plan) -> Format:
     """The type of ``acc + product`` (``accumulate: tap``)."""
     return result_type("+", plan.config.acc_t, plan.product_t)
@@ -99,10 +116,12 @@ def conv_sums(x: np.ndarray, w: np.ndarray, co: int, ho: int, wo: int, k: int, s
     """Conv2d's sums of products (zero padding p, stride s, dilation d, groups g)."""
     ci = x.shape[0]
     exact = x.dtype == object or w.dtype == object
+    blas = False  # integers whose every partial sum is below 2**53: float64 BLAS, exactly
     if x.dtype.kind in "iu" and w.dtype.kind in "iu" and x.size and w.size:
         bound = int(np.abs(x).max()) * int(np.abs(w).max()) * w[0].size
         exact = exact or bound >= 1 << 62
-    dt = object if exact else (np.float64 if "f" in (x.dtype.kind, w.dtype.kind) else np.int64)
+        blas = bound < 1 << 53
+    dt = object if exact else (np.float64 if blas or "f" in (x.dtype.kind, w.dtype.kind) else np.int64)
     xp = np.zeros((ci, x.shape[1] + 2 * p, x.shape[2] + 2 * p), dtype=dt)
     xp[:, p:p + x.shape[1], p:p + x.shape[2]] = x
     wt = w.astype(dt)
@@ -115,17 +134,24 @@ def conv_sums(x: np.ndarray, w: np.ndarray, co: int, ho: int, wo: int, k: int, s
                 wg = wt[grp * cog:(grp + 1) * cog, :, kh, kw]  # [cog][cg]
                 xg = xs[grp * cg:(grp + 1) * cg].reshape(cg, -1)
                 out[grp * cog:(grp + 1) * cog] += (wg @ xg).reshape(cog, ho, wo)
-    return out
+    return out.astype(np.int64) if blas else out
 
 
-def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
+def build(plan: Plan, geom: Geometry, jit: Callable = njit, zero_stride: int = 1,
+          zero_offset: int = 0) -> Callable:
     """Compile conv2d for one configuration and geometry; every name in capitals is a
-    constant to numba (the kernel captures only constants, so the disk cache can key it)."""
+    constant to numba (the kernel captures only constants, so the disk cache can key it).
+
+    ``zero_stride`` > 1 (a deconvolution's zero-inserted map, stride 1): the input is zero
+    except at rows and columns ``zero_offset + k * zero_stride``; the engine steps that read
+    only zeros are skipped (a zero product leaves acc unchanged in every mode, bit for bit)."""
     c = plan.config
     CI, H, W = geom.shape("input")
     CO, HO, WO = geom.shape("top")
     K, S, P, D, G = (geom[n] for n in ("kernel_size", "stride", "padding", "dilation", "groups"))
     CG, COG, NB = CI // G, CO // G, blocks(geom)
+    ZS, ZQ = zero_stride, zero_offset
+    assert ZS == 1 or S == 1
     MODE = ACCUMULATE.index(geom["accumulate"])
     RELU = geom["activation"] != "none"
     TOP = clip_raw(c.out_t, geom)
@@ -137,6 +163,8 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
     TAP_SA, TAP_SP = _frac(tap_t) - _frac(c.acc_t), _frac(tap_t) - _frac(plan.product_t)
     TYPED = c.engine_typed  # product_t / tree_t (group mode only: Kind.engine_types_problem)
     TO_PROD, TO_L1, TO_L = plan.engine_params
+    if MODE == GROUP and not TYPED and group_is_exact(plan, geom):
+        MODE = EXACT  # no step can round or overflow: the same sums without the conversions
     finish_from = wide_type(plan, geom) if MODE == EXACT else c.acc_t
     (TO_ACC, TO_QD, BIAS_SHIFT, QD_SHIFT, TO_SUM, CLIP, THRESHOLD, OUT_MAX,
      TO_OUT) = plan.finish_constants(finish_from, TOP)
@@ -163,13 +191,14 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                 for b in range(NB):  # input-channel block: one engine call per tap
                     for kh in range(K):
                         ih = oh * S - P + kh * D
-                        if ih < 0 or ih >= H:
+                        if ih < 0 or ih >= H or (ih - ZQ) % ZS != 0:
                             continue  # the engine sees zeros: acc unchanged
                         for kw in range(K):
                             off = kw * D - P
                             lo, hi = inside_span(off, S, W, WO)
                             if lo >= hi:
                                 continue
+                            first = lo + (ZQ - off - lo) % ZS  # the first output on a nonzero column
                             if MODE == TAP:  # acc = acc_t(acc + product), channel by channel
                                 for kk in range(16):
                                     cl = 16 * b + kk
@@ -177,7 +206,7 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                                         break
                                     wv = weight[co, cl, kh, kw]
                                     ch = grp * CG + cl
-                                    for ow in range(lo, hi):
+                                    for ow in range(first, hi, ZS):
                                         pv = wv * x[ch, ih, ow * S + off]
                                         a, st = convert((acc[ow] << TAP_SA) + (pv << TAP_SP), TAP_TO_ACC)
                                         acc[ow] = a
@@ -201,7 +230,7 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                                     acc[ow] = a
                                     flags[ow] |= s1 | s2
                                 continue
-                            for ow in range(lo, hi):
+                            for ow in range(first, hi, ZS):
                                 e[ow] = 0
                             for kk in range(16):  # compute_engine_16: the exact total
                                 cl = 16 * b + kk
@@ -209,13 +238,13 @@ def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
                                     break
                                 wv = weight[co, cl, kh, kw]
                                 ch = grp * CG + cl
-                                for ow in range(lo, hi):
+                                for ow in range(first, hi, ZS):
                                     e[ow] += wv * x[ch, ih, ow * S + off]
                             if MODE == EXACT:
-                                for ow in range(lo, hi):
+                                for ow in range(first, hi, ZS):
                                     acc[ow] += e[ow]
                             else:  # acc += engine(...): acc_t(acc + acc_t(E))
-                                for ow in range(lo, hi):
+                                for ow in range(first, hi, ZS):
                                     ev, s1 = convert(e[ow], E_TO_ACC)
                                     a, s2 = convert(acc[ow] + ev, ADD_TO_ACC)
                                     acc[ow] = a

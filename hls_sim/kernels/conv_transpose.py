@@ -102,8 +102,10 @@ def total_type(plan: Plan, geom: Geometry):  # noqa: ANN201 - Format
 
 def build(plan: Plan, geom: Geometry, jit: Callable = njit) -> Callable:
     """The deconvolution for one configuration and geometry: zero insertion and the flipped
-    weight (numpy), then conv2d's compiled loop nest."""
-    inner = conv2d.build(plan, as_conv(geom), jit)
+    weight (numpy), then conv2d's compiled loop nest, which skips the engine steps that read
+    only inserted zeros (the C++ runs them: they add nothing)."""
+    # the zero-inserted map is zero except at rows and columns Q + i*S: skip the rest
+    inner = conv2d.build(plan, as_conv(geom), jit, geom["stride"], pad_of(geom))
 
     def conv_transpose(x, out, weight, bias, factor, counters):  # noqa: ANN001, ANN202
         inner(zero_insert(x, geom), out, np.ascontiguousarray(flip(weight, geom)), bias, factor,

@@ -129,6 +129,32 @@ IDENTITY_CONV = ConvForm(lambda geom: geom, _identity_operands, _scale_axis0)
 
 
 @dataclass(frozen=True)
+class Reach:
+    """Which inputs an output reads along each spatial axis (the same for both), for tiling
+    (hls_sim.schedule): what a tile of outputs needs from its neighbours and the border.
+
+    ``up`` False (convolution, pooling, merges): output o reads inputs o*S - P + j,
+    0 <= j < E (E = D(K-1) + 1). ``up`` True (deconvolution, upsampling): output o reads the
+    inputs i with o = i*S - P + j, 0 <= j < E. Inputs outside the map read as ``fill``: 0,
+    or ``min`` (in_t's smallest value: a max over it never changes)."""
+
+    up: bool
+    s: int
+    e: int
+    p: int
+    call: tuple[tuple[str, Any], ...]
+    """the parameters of a tile's kernel call that differ from the layer's (padding 0, ...):
+    a tile's window is padded already, with neighbours' inputs and the border's fill"""
+    channels: str = "depthwise"
+    """how output channels read input channels: depthwise (channel c reads c), grouped (the
+    groups of a convolution), none (the channels cannot be split: concat)"""
+    fill: str = "zero"
+    weight: Callable | None = None
+    """``(w, co, ci) -> w``: the weight of a tile's call that computes output channels ``co``
+    (a slice) from input channels ``ci`` (a slice), in the kind's own layout"""
+
+
+@dataclass(frozen=True)
 class Kind:
     """One kernel kind: everything about it that hls-sim's consumers ask."""
 
@@ -183,6 +209,9 @@ class Kind:
     :attr:`sums` returns"""
     input2_dims: tuple[str, ...] = ()
     """a merge kind: the parameters its second input file's shape gives (or must agree with)"""
+    reach: Callable = field(default=lambda geom: None)
+    """``geom -> Reach | None``: how the kind's outputs read its inputs, for tiling (None:
+    the layer runs as one tile, e.g. linear, or avg_pool's border divisors)"""
     uses_engine: Callable = field(default=lambda geom: False)
     """``geom -> bool``: whether the kernel sums its products with compute_engine_16 (then
     product_t / tree_t may set the engine's types)"""

@@ -18,7 +18,8 @@ from hls_sim.kernels import conv2d as _c2, conv_transpose as _ct, linear as _li,
 from hls_sim.kernels import upsample as _up
 from hls_sim.kernels.conv1x1 import build as _conv1x1_build
 from hls_sim.kernels.dw_conv3x3 import build as _dw_build
-from hls_sim.kernels.kind import IDENTITY_CONV, REQUIRED, ConvForm, Geometry, Kind, Param, TensorSpec
+from hls_sim.kernels.kind import (IDENTITY_CONV, REQUIRED, ConvForm, Geometry, Kind, Param, Reach,
+                                  TensorSpec)
 
 MAX_DIM = 4096
 MAX_ELEMENTS = 1 << 26  # per tensor: a layer, not a dataset
@@ -237,13 +238,29 @@ def _group_mode(geom: Geometry) -> bool:
 
 _DECONV = ConvForm(_ct.as_conv, _ct.operands, _ct.scale_weight)
 
+
+def _extent(geom: Geometry) -> int:
+    return geom["dilation"] * (geom["kernel_size"] - 1) + 1
+
+
+def _conv2d_reach(geom: Geometry) -> Reach:
+    return Reach(False, geom["stride"], _extent(geom), geom["padding"], (("padding", 0),),
+                 "grouped", weight=lambda w, co, ci: w[co])
+
+
+def _deconv_reach(geom: Geometry) -> Reach:
+    whole_groups = geom["groups"] > 1  # a tile's channels are whole groups: all of axis 1
+    return Reach(True, geom["stride"], _extent(geom), geom["padding"],
+                 (("padding", 0), ("output_padding", 0)), "grouped",
+                 weight=lambda w, co, ci: w[ci, :] if whole_groups else w[ci, co])
+
 CONV2D = Kind(
     name="conv2d", doc="PyTorch Conv2d: K x K, stride, zero padding, dilation, groups",
     cpp_function="conv2d", cpp_header="conv2d.h", params=_conv_params(False),
     tensors=_map_tensors("[C_OUT][C_IN/G][K][K]"), resolve=_conv2d_resolve, sums=_untyped(_c2.sums),
     build=_c2.build, intermediates=_c2.intermediates, total_type=_c2.total_type,
     traits=_conv_traits, extra_types=_conv_extra_types(IDENTITY_CONV), conv=IDENTITY_CONV,
-    uses_engine=_group_mode)
+    uses_engine=_group_mode, reach=_conv2d_reach)
 
 CONV_TRANSPOSE = Kind(
     name="conv_transpose", doc="PyTorch ConvTranspose2d, as zero insertion + a flipped-kernel conv2d",
@@ -252,7 +269,7 @@ CONV_TRANSPOSE = Kind(
     resolve=_conv_transpose_resolve, sums=_untyped(_ct.sums), build=_ct.build,
     intermediates=_ct.intermediates, total_type=_ct.total_type,
     traits=_conv_traits, extra_types=_conv_extra_types(_DECONV), conv=_DECONV,
-    uses_engine=_group_mode)
+    uses_engine=_group_mode, reach=_deconv_reach)
 
 UPSAMPLE = Kind(
     name="upsample", doc="nearest-neighbour upsampling or zero insertion (a data mover)",
@@ -270,7 +287,8 @@ UPSAMPLE = Kind(
         ("F", geom["scale"], ""), ("HALO", geom["halo"], ""),
         ("MODE", _up.MODES.index(geom["mode"]), f"HLS_SIM_UP_{geom['mode'].upper()}")],
     conversions=(("out_overflow", "out_t", "the conversion out_t(in_t value)", "out"),),
-    reference_doc="the input values moved (zeros where the kind inserts them)")
+    reference_doc="the input values moved (zeros where the kind inserts them)",
+    reach=lambda geom: Reach(True, geom["scale"], geom["scale"], -geom["halo"], (("halo", 0),)))
 
 # ---- pooling: max_pool, avg_pool (kernels/pool.h, hls_sim/kernels/pool.py) ---------------------
 from hls_sim.kernels import pool as _pool  # noqa: E402
@@ -314,7 +332,15 @@ MAX_POOL = Kind(
     epilogue=False, total_type=lambda plan, geom: plan.config.in_t, types=("in_t", "out_t"),
     traits=_pool.max_traits,
     conversions=(("out_overflow", "out_t", "the conversion out_t(in_t max)", "out"),),
-    reference_doc="the window's maximum (after the fused relu)")
+    reference_doc="the window's maximum (after the fused relu)",
+    reach=lambda geom: Reach(False, geom["stride"], geom["kernel_size"], geom["padding"],
+                             (("padding", 0),), fill="min"))
+
+def _avg_pool_reach(geom: Geometry) -> Reach | None:
+    if geom["padding"] and not geom["count_include_pad"]:
+        return None  # a border window's divisor counts its taps inside the map
+    return Reach(False, geom["stride"], geom["kernel_size"], geom["padding"], (("padding", 0),))
+
 
 AVG_POOL = Kind(
     name="avg_pool", doc="PyTorch AvgPool2d (ceil_mode off): sum in acc_t, times factor_t(1.0/n)",
@@ -330,7 +356,8 @@ AVG_POOL = Kind(
     conversions=(("acc_overflow", "acc_t", "the running sum acc_t += in_t", "acc"),
                  ("qd_overflow", "qd_t", "the mean qd_t(sum * factor_t(1.0 / n))", "qd"),
                  ("out_overflow", "out_t", "the conversion out_t(qd_t mean)", "out")),
-    reference_doc="the window's exact mean (sum of its inputs / n)")
+    reference_doc="the window's exact mean (sum of its inputs / n)",
+    reach=_avg_pool_reach)
 
 def _linear_resolve(v: dict):  # noqa: ANN202
     if v["in_features"] is None:
@@ -411,7 +438,8 @@ ADD = Kind(
     intermediates=_merge_intermediates, types=("in_t", "in2_t", "out_t"), traits=_merge_traits,
     moved_type=_mg.sum_type, input2_dims=("in_channels", "height", "width"),
     conversions=(("out_overflow", "out_t", "the conversion out_t(in_t + in2_t)", "out"),),
-    reference_doc="the exact sum of the two inputs (after the fused relu)")
+    reference_doc="the exact sum of the two inputs (after the fused relu)",
+    reach=lambda geom: Reach(False, 1, 1, 0, ()))
 
 CONCAT = Kind(
     name="concat", doc="channel concatenation of two feature maps (a U-Net skip merge)",
@@ -427,7 +455,8 @@ CONCAT = Kind(
     intermediates=_merge_intermediates, types=("in_t", "in2_t", "out_t"), traits=_merge_traits,
     moved_type=_mg.sum_type, input2_dims=("in2_channels", "height", "width"),
     conversions=(("out_overflow", "out_t", "the conversions out_t(in_t), out_t(in2_t)", "out"),),
-    reference_doc="the two inputs' values, stacked along channels")
+    reference_doc="the two inputs' values, stacked along channels",
+    reach=lambda geom: Reach(False, 1, 1, 0, (), "none"))
 
 KINDS: dict[str, Kind] = {k.name: k for k in (CONV1X1, DW_CONV3X3, CONV2D, CONV_TRANSPOSE, UPSAMPLE,
                                               LINEAR, MAX_POOL, AVG_POOL, ADD, CONCAT)}

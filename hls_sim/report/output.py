@@ -38,6 +38,7 @@ def check_target(path: str | Path, force: bool = False) -> Path:
 
 
 def render(report: Report, fmt: str) -> str:
+    """A layer's or a network's report (by its schema) as JSON or HTML."""
     if fmt == "json":
         return report.to_json()
     try:
@@ -45,8 +46,9 @@ def render(report: Report, fmt: str) -> str:
     except ImportError:
         raise ReportError("the HTML report needs matplotlib (pip install matplotlib)") from None
     from hls_sim.report import render_html
+    from hls_sim.report.network import SCHEMA as NETWORK_SCHEMA, render_network_html
 
-    return render_html(report)
+    return render_network_html(report) if report.data["schema"] == NETWORK_SCHEMA else render_html(report)
 
 
 def write_report(report: Report, path: str | Path, force: bool = False) -> Path:

@@ -139,3 +139,43 @@ def stage_bars(stages: list[dict], components: list[dict] | None) -> str:
         ax.set_title("quantization error by component")
     fig.tight_layout()
     return _uri(fig)
+
+
+def layer_sqnr(names: list[str], own: list[float | None], accumulated: list[float | None]) -> str:
+    """The network report's bars: each layer's own SQNR beside the accumulated one (dB; an
+    exact layer, None, drawn hatched at the top)."""
+    plt = _plt()
+    finite = [v for v in own + accumulated if v is not None]
+    cap = (max(finite) + 10) if finite else 60.0
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.75 * len(names) + 2), 3.2))
+    for i, (label, vals, color) in enumerate((("own (the layer alone)", own, C_QUANT),
+                                               ("accumulated (up to it)", accumulated, C_DATAPATH))):
+        bars = ax.bar(x + (i - 0.5) * 0.4, [cap if v is None else v for v in vals], 0.4,
+                      label=label, color=color)
+        for b, v in zip(bars, vals):
+            if v is None:
+                b.set_hatch("//")
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=30, ha="right")
+    ax.set_ylabel("SQNR vs float (dB)")
+    ax.set_title("error per layer (higher is better): the lowest own bar is the layer to widen first")
+    ax.set_ylim(0, cap * 1.15)
+    ax.legend(loc="upper right", fontsize=8, frameon=False, ncol=2)
+    fig.tight_layout()
+    return _uri(fig)
+
+
+def error_map(err: np.ndarray, title: str) -> str:
+    """RMS over the channels of an output error ([C][H][W], LSB) at each pixel."""
+    plt = _plt()
+    rms = np.sqrt(np.mean(np.square(err), axis=0))
+    h, w = rms.shape
+    fig, ax = plt.subplots(figsize=(min(10.0, 2.0 + 6.0 * w / max(h, 1)), 3.6))
+    im = ax.imshow(rms, cmap="magma", aspect="equal", interpolation="nearest")
+    ax.set_title(title)
+    ax.set_xlabel("w")
+    ax.set_ylabel("h")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+    fig.tight_layout()
+    return _uri(fig)

@@ -82,7 +82,8 @@ class APArray:
             arr = _exact(arr.astype(object))
         lo, hi = fmt.min_raw, fmt.max_raw
         if arr.dtype.kind in "iub":  # numpy compares exactly against Python ints of any size
-            out = np.flatnonzero(((arr < lo) | (arr > hi)).ravel())
+            inside = arr.size == 0 or (int(arr.min()) >= lo and int(arr.max()) <= hi)  # no temporaries
+            out = np.flatnonzero(((arr < lo) | (arr > hi)).ravel()) if not inside else np.empty(0, int)
         else:
             out = np.array([i for i, v in enumerate(arr.flat) if not lo <= v <= hi], dtype=int)
         if out.size:

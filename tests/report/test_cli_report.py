@@ -11,8 +11,9 @@ from click.testing import CliRunner
 from hls_sim.cli import main
 from hls_sim.layer import load_layer
 from tests.report.conftest import WEIGHTS
+from tests.support.examples import LAYER_EXAMPLES
 
-EXAMPLES = sorted(WEIGHTS.glob("*.yaml"))
+EXAMPLES = LAYER_EXAMPLES
 
 
 def cli(*args: str):

@@ -87,3 +87,19 @@ def test_errors_are_one_line(d, text, fld, reason):
     msg = str(ei.value)
     assert msg.startswith(f"{d / 'l.yaml'}: {fld}: "), msg
     assert reason in msg and "\n" not in msg
+
+
+def test_a_linear_layers_float_input_may_be_a_vector(tmp_path):
+    """A linear layer's float.input may be [C] (as its integer input may): held as [C][1][1]."""
+    from hls_sim.layer import parse_layer
+
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "fx.npy", rng.normal(size=20))
+    np.save(tmp_path / "fw.npy", rng.normal(size=(4, 20)))
+    ly = parse_layer({"kernel": "linear", "in_features": 20, "out_features": 4, "factor": 0.01,
+                      "input": {"generate": {"seed": 1}}, "weight": {"generate": {"seed": 2}},
+                      "bias": {"generate": {"seed": 3}},
+                      "float": {"weight": {"file": "fw.npy"}, "input": {"file": "fx.npy"},
+                                "output_scale": 0.1}}, "<t>", tmp_path)
+    assert ly.float_model.input.shape == (20, 1, 1)
+    assert np.array_equal(ly.float_model.input.ravel(), np.load(tmp_path / "fx.npy"))
