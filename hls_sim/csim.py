@@ -1,4 +1,5 @@
-"""C simulation: a layer's golden set replayed through the C++ kernel by testbench/golden_tb.cpp.
+"""C simulation: a layer's golden set replayed through the C++ kernel by testbench/golden_tb.cpp,
+or a network's through its generated top by testbench/net_golden_tb.cpp.
 
 The library behind ``hls-sim csim``::
 
@@ -36,12 +37,17 @@ from typing import Sequence
 from hls_sim.golden import (CONFIG_HEADER, KERNEL_SOURCE, SELECT_HEADER, GoldenSet,
                             write_golden)
 from hls_sim.layer import Layer
+from hls_sim.netgolden import GENERATED as NET_GENERATED
+from hls_sim.network import Network
 from hls_sim.toolchain import (BuildError, ToolchainError, compile_cpp, cxx_origin,
                                find_ap_types, find_cxx)
 
 TESTBENCH = Path("testbench") / "golden_tb.cpp"
+NET_TESTBENCH = Path("testbench") / "net_golden_tb.cpp"  # a network's set (hls_sim.netgolden)
+NET_TESTBENCH_IO = Path("testbench") / "golden_io.h"  # included by it
 FLAGS = ("-std=c++14", "-O1", "-w")
 UNITY = "HLS_SIM_GOLDEN_UNITY"  # the kernel compiled into the testbench: one pass over the headers
+NET_UNITY = "HLS_SIM_NET_UNITY"  # the same for the network top
 GENERATED = (SELECT_HEADER, CONFIG_HEADER, KERNEL_SOURCE)
 RUN_TIMEOUT_S = 600
 PASS, FAIL, UNUSABLE = 0, 1, 2  # the testbench's exit statuses
@@ -211,7 +217,8 @@ def build_testbench(golden_dir: str | os.PathLike, output: str | os.PathLike | N
                     ap_types: str | os.PathLike | None = None,
                     cache_dir: str | os.PathLike | None = None,
                     flags: Sequence[str] = FLAGS) -> Path:
-    """Compile testbench/golden_tb.cpp and the golden set's kernel into an executable.
+    """Compile testbench/golden_tb.cpp and the golden set's kernel into an executable (for a
+    network's set, testbench/net_golden_tb.cpp and the set's network top).
 
     With ``cache_dir``, the binary is kept there under a key made of the text of every file
     compiled (the set's three generated files, the testbench, kernels/), the flags, the
@@ -223,30 +230,34 @@ def build_testbench(golden_dir: str | os.PathLike, output: str | os.PathLike | N
     cxx = find_cxx()
     headers = find_ap_types(ap_types)
     gdir = Path(golden_dir)
-    missing = [n for n in GENERATED if not (gdir / n).is_file()]
+    network = (gdir / NET_GENERATED[0]).is_file()  # a network's set: its own testbench
+    generated, testbench, unity, stem, extra = (
+        (NET_GENERATED, NET_TESTBENCH, NET_UNITY, "net_golden_tb", [root / NET_TESTBENCH_IO])
+        if network else (GENERATED, TESTBENCH, UNITY, "golden_tb", []))
+    missing = [n for n in generated if not (gdir / n).is_file()]
     if missing:
         raise ToolchainError(f"{gdir}: not a golden set ({missing[0]} missing)")
     kernels = root / "kernels"
     if cache_dir is None:
-        exe = Path(output) if output is not None else gdir.absolute().parent / "golden_tb"
-        return compile_cpp([root / TESTBENCH], exe, include_dirs=[gdir, kernels],
-                           ap_types=headers, flags=flags, defines=[UNITY])
-    sources = ([gdir / n for n in GENERATED] + [root / TESTBENCH]
+        exe = Path(output) if output is not None else gdir.absolute().parent / stem
+        return compile_cpp([root / testbench], exe, include_dirs=[gdir, kernels],
+                           ap_types=headers, flags=flags, defines=[unity])
+    sources = ([gdir / n for n in generated] + [root / testbench] + extra
                + sorted(kernels.glob("*.h")) + sorted(kernels.glob("*.cpp")))
-    key = _digest(sources, f"{list(flags)}\0{UNITY}\0{cxx}\0{Path(headers).absolute()}")
+    key = _digest(sources, f"{list(flags)}\0{unity}\0{cxx}\0{Path(headers).absolute()}")
     cache = Path(cache_dir)
-    exe = cache / f"golden_tb-{key}"
+    exe = cache / f"{stem}-{key}"
     if exe.is_file():
         return exe
     cache.mkdir(parents=True, exist_ok=True)
     src = Path(tempfile.mkdtemp(prefix=f".src-{key}-", dir=cache))
     try:
-        for n in GENERATED:
+        for n in generated:
             shutil.copyfile(gdir / n, src / n)
-        tmp = src / "golden_tb"
+        tmp = src / stem
         pch = _precompiled_headers(cache, cxx, headers, flags)
-        compile_cpp([root / TESTBENCH], tmp, include_dirs=[src, kernels], ap_types=headers,
-                    flags=[*flags, "-include", str(pch)] if pch else flags, defines=[UNITY])
+        compile_cpp([root / testbench], tmp, include_dirs=[src, kernels], ap_types=headers,
+                    flags=[*flags, "-include", str(pch)] if pch else flags, defines=[unity])
         os.replace(tmp, exe)
     finally:
         shutil.rmtree(src, ignore_errors=True)
@@ -281,6 +292,28 @@ def csim_layer(layer: Layer, *, count: int = 1, ap_types: str | os.PathLike | No
     (:func:`parse_cflags`), after the defaults. A failed compile raises
     :class:`~hls_sim.toolchain.BuildError` (its ``build_dir`` set when the folder is kept).
     """
+    return _csim(lambda d: write_golden(layer, d, count=count, force=True), "golden_tb",
+                 ap_types=ap_types, keep=keep, build_dir=build_dir, cache_dir=cache_dir,
+                 ndebug=ndebug, cflags=cflags)
+
+
+def csim_network(net: Network, *, count: int | None = None,
+                 ap_types: str | os.PathLike | None = None, keep: bool = False,
+                 build_dir: str | os.PathLike | None = None,
+                 cache_dir: str | os.PathLike | None = None, ndebug: bool = False,
+                 cflags: str | Sequence[str] | None = None) -> CsimResult:
+    """:func:`csim_layer` for a network: its golden set (the first ``count`` images, default
+    all: :func:`hls_sim.netgolden.write_network_golden`), the generated network top and
+    testbench/net_golden_tb.cpp compiled with g++, run; every layer's output map compared."""
+    from hls_sim.netgolden import write_network_golden
+
+    return _csim(lambda d: write_network_golden(net, d, count=count, force=True),
+                 "net_golden_tb", ap_types=ap_types, keep=keep, build_dir=build_dir,
+                 cache_dir=cache_dir, ndebug=ndebug, cflags=cflags)
+
+
+def _csim(write, exe_name: str, *, ap_types, keep, build_dir, cache_dir, ndebug,  # noqa: ANN001
+          cflags) -> CsimResult:
     flags = (*FLAGS, *([NDEBUG] if ndebug else []), *parse_cflags(cflags))
     cxx = find_cxx()  # a clear error before any work when the toolchain is missing
     find_ap_types(ap_types)
@@ -292,10 +325,10 @@ def csim_layer(layer: Layer, *, count: int = 1, ap_types: str | os.PathLike | No
         build = Path(build_dir)
         build.mkdir(parents=True, exist_ok=True)
     try:
-        gs = write_golden(layer, build / "golden", count=count, force=True)
+        gs = write(build / "golden")
         t0 = time.perf_counter()
         try:
-            exe = build_testbench(gs.path, build / "golden_tb", ap_types=ap_types,
+            exe = build_testbench(gs.path, build / exe_name, ap_types=ap_types,
                                   cache_dir=cache_dir, flags=flags)
         except BuildError as e:
             e.build_dir = build if (keep or not own) else None
@@ -335,15 +368,22 @@ def verdict(res: CsimResult) -> list[str]:
     return [f"FAIL: the testbench crashed ({how}); this is not a mismatch"]
 
 
-def summary(layer: Layer, res: CsimResult) -> str:
+def summary(what: Layer | Network, res: CsimResult) -> str:
     """What ``hls-sim csim`` prints: what ran, the testbench's summary, PASS or FAIL."""
     m = res.golden.manifest
     n = res.golden.count
-    lines = [f"csim      {layer.path}" + (f"  ({layer.name})" if layer.name else ""),
-             f"kernel    {m['kernel']['name']} (C++ {m['kernel']['function']}: "
-             f"{m['kernel']['template']}<hls_sim_layer>), configuration "
-             f"{m['config_id']}; {n} vector{'s' if n != 1 else ''}; {Path(res.cxx).name} "
-             f"{res.compile_seconds:.2f} s, testbench {res.run_seconds:.2f} s"]
+    times = (f"{n} vector{'s' if n != 1 else ''}; {Path(res.cxx).name} "
+             f"{res.compile_seconds:.2f} s, testbench {res.run_seconds:.2f} s")
+    lines = [f"csim      {what.path}" + (f"  ({what.name})" if what.name else "")]
+    if m.get("set") == "network":
+        layers = m["network"]["layers"]
+        lines.append(f"network   {len(layers)} layers (C++ {m['top']['function']} of "
+                     f"{m['top']['source']}: per layer, per channel group and tile, one call of "
+                     f"its kernel), configuration {m['config_id']}; {times}")
+    else:
+        lines.append(f"kernel    {m['kernel']['name']} (C++ {m['kernel']['function']}: "
+                     f"{m['kernel']['template']}<hls_sim_layer>), configuration "
+                     f"{m['config_id']}; {times}")
     lines += ["| " + ln for ln in res.output.rstrip("\n").splitlines()]
     if res.build_dir is not None:
         lines.append(f"kept      {res.build_dir}  (the golden set in golden/; rerun: "
