@@ -243,15 +243,10 @@ def _float_arrays(fl: FloatLayer, where: str, kind: Kind,
 
 
 def _real(a: Any, what: str) -> np.ndarray:
-    """``a`` as float64, refusing non-numbers, NaN and infinities."""
-    arr = np.asarray(a)
-    if arr.dtype.kind not in "fiu":
-        raise ValueError(f"{what}: holds {arr.dtype} data; expected real numbers")
-    arr = arr.astype(np.float64)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise ValueError(f"{what}: {int(bad.sum())} value(s) are NaN or infinite")
-    return arr
+    """``a`` as float64, refusing non-numbers, NaN and infinities (ValueError)."""
+    from hls_sim.quantize import finite_reals
+
+    return finite_reals(a, what)
 
 
 def _images(images: Any) -> np.ndarray:

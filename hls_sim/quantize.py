@@ -273,15 +273,20 @@ def padded_inputs(calibration: np.ndarray) -> np.ndarray:
     return x
 
 
-def _finite(a: np.ndarray, what: str) -> np.ndarray:
+def finite_reals(a: Any, what: str, error: type[Exception] = ValueError) -> np.ndarray:
+    """``a`` as float64; ``error`` naming ``what`` for non-numbers, NaN and infinities."""
     a = np.asarray(a)
     if a.dtype.kind not in "fiu":
-        raise QuantizeError(f"{what}: holds {a.dtype} data; expected real numbers")
+        raise error(f"{what}: holds {a.dtype} data; expected real numbers")
     a = a.astype(np.float64)
     bad = ~np.isfinite(a)
     if bad.any():
-        raise QuantizeError(f"{what}: {int(bad.sum())} value(s) are NaN or infinite")
+        raise error(f"{what}: {int(bad.sum())} value(s) are NaN or infinite")
     return a
+
+
+def _finite(a: np.ndarray, what: str) -> np.ndarray:
+    return finite_reals(a, what, QuantizeError)
 
 
 def _storage(raw: np.ndarray) -> np.ndarray:
