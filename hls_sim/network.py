@@ -458,10 +458,11 @@ def progress_bar(delay: float = 1.0):  # noqa: ANN201 - a context manager of a p
 
     def update(done: int, total: int, what: str) -> None:
         nonlocal bar
+        if bar is not None and (bar.total != total or done < bar.n):  # the next phase
+            bar.close()  # (reset() would draw it at once, even on a short run)
+            bar = None
         if bar is None:
             bar = tqdm(total=total, unit="layer", delay=delay, leave=False, dynamic_ncols=True)
-        elif bar.total != total or done < bar.n:  # the next phase (compiling, then running)
-            bar.reset(total=total)
         bar.set_description_str(what, refresh=False)
         bar.update(done - bar.n)
 
@@ -505,8 +506,8 @@ def summary(run: NetworkRun) -> str:
     kern = sum(st.seconds for st in run.stats)
     lines.append(f"output    {net.output}: {_dims(run.output.shape[1:])}"
                  + (f" x {n_img} images" if net.batched else "")
-                 + f"; {run.seconds * 1e3:.4g} ms in all: kernels {kern * 1e3:.4g} ms, "
-                 f"compiling/loading them {run.compile_seconds * 1e3:.4g} ms")
+                 + f"; {_time(run.seconds)} in all: kernels {_time(kern)}, "
+                 f"compiling/loading them {_time(run.compile_seconds)}")
     lines.append("          tiles: rows x columns x channel groups of the accelerator's schedule; "
                  "max|e|, rms: each layer against its exact reference on the inputs it got "
                  "(LSBs of its out_t); differ: outputs more than 0.5 LSB away"
@@ -514,6 +515,11 @@ def summary(run: NetworkRun) -> str:
                  + ("; vs float: SQNR of the layer's output against the float network (its float: "
                     "blocks; hls-sim report NET.yaml says which layer adds the error)" if floats else ""))
     return "\n".join(lines)
+
+
+def _time(seconds: float) -> str:
+    """``0.412 ms``, ``62.2 ms``, ``38.2 s``."""
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def output_names(net: Network, save_all: bool) -> tuple[str, ...]:
