@@ -767,12 +767,10 @@ def _dims(shape: Sequence[int]) -> str:
 
 
 def _num(v: float) -> str:
-    """A float as YAML 1.1 reads it back as the same float64."""
-    r = repr(float(v))
-    if "e" in r and "." not in r.split("e")[0]:
-        m, e = r.split("e")
-        r = f"{m}.0e{e}"
-    return r
+    """A float as YAML 1.1 reads it back as the same float64 (quantize's rule)."""
+    from hls_sim.quantize import _num as yaml_float
+
+    return yaml_float(v)
 
 
 def _scalar(v: Any) -> str:
