@@ -18,7 +18,6 @@ Per axis, tile t of T outputs starts at output ``t*T`` and reads the input windo
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 

@@ -103,12 +103,11 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
     plan = c.plan()
     t_shape = geom.shape("top")
     writes_all = all(b - a == n for (a, b), n in zip(geom.written, t_shape))
+    given_top = None if top is None else _raws(top, c.out_t, "top", t_shape, checked)
+    if writes_all:
+        top = None  # the kernel writes all of it: its initial values do not matter
     if top is not None:
-        _raws(top, c.out_t, "top", t_shape, checked)
-        if writes_all:
-            top = None  # the kernel writes all of it: its initial values do not matter
-    if top is not None:
-        t = _raws(top, c.out_t, "top", t_shape, checked)
+        t = given_top
     elif c.out_t.fits_int64:  # every element written by the kernel: no need to clear it
         t = _uncleared(t_shape) if writes_all else np.zeros(t_shape, dtype=np.int64)
     else:
