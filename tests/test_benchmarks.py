@@ -29,7 +29,7 @@ def _check(stdout: str, report: dict, names: set[str]) -> None:
     for name, row in rows.items():
         assert sum(line.startswith(f"{name}: ") for line in lines) == 1  # its table row
         assert row["seconds"] > 0 and row["anchor_seconds"] > 0
-        if not name.startswith("warm_start") and not name.endswith("float32"):  # float: no bits to compare
+        if not name.startswith(("warm_start", "start_")) and not name.endswith("float32"):  # float: no bits to compare
             assert row["identical"] is True, row
 
 
@@ -70,5 +70,5 @@ def test_all_benchmarks(tmp_path, toolchain):
     stdout, report = _bench(tmp_path)
     _check(stdout, report,
            {"quantize", "mul_cast", "conv1x1", "dw_conv3x3", *LAYER_ROWS,
-            "warm_start", "warm_start_cli", "network encdec g++", "network encdec float32"})
+            "warm_start", "warm_start_cli", "start_type", "start_help", "network encdec g++", "network encdec float32"})
     assert "ratio = anchor time / hls-sim time" in stdout

@@ -13,10 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from hls_sim.types import _loops, rules
+from hls_sim.types import rules
 from hls_sim.types.format import Format, neg_type, result_type
 
 C_INT = Format("int", 32, 32, True)  # a plain C++ `int` operand
+
+
+# Up to this many elements, conversions run the rules in Python: loading numba and its cached
+# loops costs far more than a few values take (``hls-sim type``, a layer's scalar factor).
+FEW = 64
 
 
 def _as_storage(fmt: Format, raw: np.ndarray) -> np.ndarray:
@@ -164,9 +169,9 @@ class APArray:
         src = self.type
         flat = self.raw.ravel()
         p = rules.conversion_params(src, fmt)
-        if src.fits_int64 and fmt.fast_target and flat.dtype == np.int64:
+        if src.fits_int64 and fmt.fast_target and flat.dtype == np.int64 and flat.size > FEW:
             out, st = np.empty(flat.size, np.int64), np.empty(flat.size, np.uint8)
-            _loops.convert(flat, p, out, st)
+            _loops().convert(flat, p, out, st)
         else:
             out, st = _py_map(rules.convert, flat, (p,))
         return APArray(fmt, _as_storage(fmt, out).reshape(self.shape), st.reshape(self.shape))
@@ -430,6 +435,12 @@ def _int_to_float(v: int, f: int) -> float:
         return float("inf") if v > 0 else float("-inf")
 
 
+def _loops():  # noqa: ANN202
+    """The compiled loops; importing them loads numba, which a few values do not need."""
+    from hls_sim.types import _loops as loops
+    return loops
+
+
 def _py_map(fn: Any, flat: np.ndarray, args: tuple) -> tuple[np.ndarray, np.ndarray]:
     """The exact path: apply a rule to each raw as a Python int."""
     out = np.empty(flat.size, dtype=object)
@@ -454,12 +465,12 @@ def quantize(fmt: Format, values: Any, *, nonfinite: str = "raise") -> APArray:
                 f"{fmt}: {bad.size} non-finite value(s) ({nans} NaN, {bad.size - nans} infinite), "
                 f"first at flat index {bad[0]}; pass nonfinite='header' for the headers' behaviour")
     bits = flat.view(np.int64)
-    if fmt.fast_target:
+    if fmt.fast_target and flat.size > FEW:
         out, st = np.empty(flat.size, np.int64), np.empty(flat.size, np.uint8)
         if fmt.kind == "int":
-            _loops.quantize_int(bits, fmt.width, fmt.signed, out, st)
+            _loops().quantize_int(bits, fmt.width, fmt.signed, out, st)
         else:
-            _loops.quantize_fixed(bits, fmt.width, fmt.frac_bits, fmt.signed,
+            _loops().quantize_fixed(bits, fmt.width, fmt.frac_bits, fmt.signed,
                                   int(fmt.q_mode), int(fmt.o_mode), fmt.n_sat, out, st)
     elif fmt.kind == "int":
         out, st = _py_map(rules.double_to_int, bits, (fmt.width, fmt.signed))

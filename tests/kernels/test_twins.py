@@ -174,16 +174,53 @@ def test_second_process_loads_compiled_kernels_from_cache():
         assert (int(hits), int(misses)) == (1, 0), line
 
 
-def test_numba_cache_is_keyed_on_all_package_sources(tmp_path):
-    """A change to any module (rules.py, say) must not reuse kernels compiled before it."""
-    import numba
-
-    from hls_sim.jit import sources_digest
+def test_numba_cache_is_keyed_on_the_compiled_sources(tmp_path):
+    """A change to a module compiled code reaches (rules.py, say) must not reuse kernels
+    compiled before it; other modules (the CLI, the network runner) do not matter to them."""
+    from hls_sim import jit
 
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.py").write_text("y = 2\n")
-    before = sources_digest(tmp_path)
+    before = jit.sources_digest(tmp_path)
     (tmp_path / "sub" / "b.py").write_text("y = 3\n")
-    assert sources_digest(tmp_path) != before
-    assert numba.config.CACHE_DIR.endswith(f"numba-{sources_digest()}")
+    assert jit.sources_digest(tmp_path) != before
+    part = jit.sources_digest(tmp_path, ("sub",))
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert jit.sources_digest(tmp_path, ("sub",)) == part
+    digest = jit.sources_digest(jit.PACKAGE, jit.COMPILED_SOURCES)
+    assert jit.numba_module().config.CACHE_DIR.endswith(f"numba-{digest}")
+
+
+def test_compiled_code_imports_nothing_outside_its_sources():
+    """What the cache digest covers must be all that compiled code can reach: every module
+    that defines compiled functions imports only from those sources."""
+    import ast
+
+    from hls_sim import jit
+
+    inside = {"hls_sim." + p.removesuffix(".py") for p in jit.COMPILED_SOURCES}
+    for top in jit.COMPILED_SOURCES:
+        path = jit.PACKAGE / top
+        for f in [path] if path.is_file() else sorted(path.rglob("*.py")):
+            if "from hls_sim.jit import" not in f.read_text():
+                continue
+            for node in ast.walk(ast.parse(f.read_text())):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0
+                         else [])
+                for n in names:
+                    if n.startswith("hls_sim"):
+                        assert any(n == i or n.startswith(i + ".") for i in inside), (f, n)
+                if isinstance(node, ast.ImportFrom) and node.level > 1:
+                    raise AssertionError(f"{f}: relative import beyond its package")
+
+
+def test_commands_that_compile_nothing_do_not_import_numba():
+    """``hls-sim type`` and ``--help`` start in a fraction of a second: no numba (issue 13)."""
+    code = ("import sys; from click.testing import CliRunner; from hls_sim.cli import main; "
+            "r = CliRunner().invoke(main, ['type', 'ap_fixed<8,3,AP_RND,AP_SAT>', '1.37', '-5']); "
+            "assert r.exit_code == 0, r.output; assert '1.375' in r.output, r.output; "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "False"

@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from hls_sim.types import Format, OMode, QMode, ap_fixed, parse
 from hls_sim.types import _loops, rules
+from hls_sim.types.array import FEW
 from tests import oracle
 
 
@@ -80,12 +81,17 @@ wide_formats = st.builds(
     st.sampled_from(list(OMode)), st.integers(0, 4))
 
 
+def _past_few(values: list) -> list:
+    """The values repeated past FEW, so that the compiled loops (not the rules in Python) run."""
+    return values * (FEW // len(values) + 1)
+
+
 @settings(max_examples=300, deadline=None)
 @given(src=formats, dst=formats, data=st.data())
 def test_int64_path_equals_exact_path(src, dst, data):
-    raws = data.draw(st.lists(st.integers(src.min_raw, src.max_raw), min_size=1, max_size=20))
+    raws = _past_few(data.draw(st.lists(st.integers(src.min_raw, src.max_raw), min_size=1, max_size=20)))
     x = src.from_raw(raws)
-    fast = x.cast(dst)  # int64 path (both formats fit)
+    fast = x.cast(dst)  # int64 path (both formats fit, and enough values for the compiled loop)
     args = (src.width, src.frac_bits, dst.width, dst.frac_bits, dst.signed, int(dst.q_mode), int(dst.o_mode), dst.n_sat)
     exact = [rules.cast_raw(int(r), *args) for r in raws]
     assert fast.raw.tolist() == [r for r, _ in exact]
@@ -110,6 +116,7 @@ def test_quantize_equals_oracle(dst, values):
 @settings(max_examples=200, deadline=None)
 @given(dst=formats, values=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=20))
 def test_quantize_int64_path_equals_exact_path(dst, values):
+    values = _past_few(values)
     fast = dst.quantize(values, nonfinite="header")
     bits = np.array(values, dtype=np.float64).view(np.int64)
     args = (dst.width, dst.frac_bits, dst.signed, int(dst.q_mode), int(dst.o_mode), dst.n_sat)
