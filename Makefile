@@ -6,6 +6,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 HLS4ML := hls4ml==1.3.0
+# Test workers (pytest-xdist): one per core, at most 4; 0 runs the suite in this process.
+JOBS   ?= $(shell $(PYTHON) -c "import os; n = min(4, os.cpu_count() or 1); print(n if n > 1 else 0)")
+PYTEST := $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile
 
 .PHONY: demo test test-fast bench install install-test clean
 
@@ -25,10 +28,10 @@ demo: install
 	$(BIN)/hls-sim run weights/encdec.yaml
 
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: install-test
-	$(BIN)/python -m pytest -q -m "not toolchain"
+	$(PYTEST) -m "not toolchain"
 
 bench: install-test
 	$(BIN)/python -m benchmarks

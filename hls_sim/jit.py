@@ -42,6 +42,22 @@ def sources_digest(root: Path = PACKAGE, parts: tuple[str, ...] | None = None) -
     return h.hexdigest()[:16]
 
 
+def cache_dir() -> Path:
+    """Where compiled kernels are kept: one folder per version of the compiled sources.
+
+    ``$HLS_SIM_NUMBA_CACHE_TAG`` gives a process a folder of its own. numba's cache is not
+    safe for two processes that compile different configurations of one kernel at once (both
+    may pick the same data file for different index entries, and a later load then runs the
+    wrong code), so parallel test workers take a tag each (tests/conftest.py).
+    """
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    tag = os.environ.get("HLS_SIM_NUMBA_CACHE_TAG", "")
+    if tag and not tag.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"HLS_SIM_NUMBA_CACHE_TAG={tag!r}: letters, digits, - and _ only")
+    name = f"numba-{sources_digest(PACKAGE, COMPILED_SOURCES)}" + (f"-{tag}" if tag else "")
+    return base / "hls-sim" / name
+
+
 _numba: Any = None
 _pending: list[tuple[Callable, bool]] = []
 
@@ -64,9 +80,7 @@ def numba_module() -> Any:
         # the old rules. So the cache lives in a folder named after every source compiled
         # code can reach. An explicit NUMBA_CACHE_DIR still wins.
         if "NUMBA_CACHE_DIR" not in os.environ:
-            base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-            numba.config.CACHE_DIR = str(
-                base / "hls-sim" / f"numba-{sources_digest(PACKAGE, COMPILED_SOURCES)}")
+            numba.config.CACHE_DIR = str(cache_dir())
         _numba = numba
         for f, inline in _pending:
             _register(f, inline)

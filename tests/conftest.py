@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 
-import pytest
+# Parallel workers (pytest-xdist, `make test`) compile kernels at the same time: each keeps its
+# own numba cache folder (hls_sim.jit.cache_dir says why). Set before anything loads numba;
+# subprocesses the tests start inherit it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("HLS_SIM_NUMBA_CACHE_TAG", os.environ["PYTEST_XDIST_WORKER"])
 
-from hls_sim.toolchain import find_ap_types, have_toolchain
+import pytest  # noqa: E402
+
+from hls_sim.toolchain import find_ap_types, have_toolchain  # noqa: E402
 
 
 def _in_ci() -> bool:
