@@ -88,6 +88,10 @@ class FloatLayer:
     the network input (``"input"``) or an earlier layer; ``input`` None reads the previous
     layer. ``types`` overrides a type calibration would choose (``out_t``, ``weight_t``,
     ``bias_t``, ``factor_t``, ``acc_t``, ``qd_t``, ``sum_t``, ``product_t``, ``tree_t``).
+    ``top`` (a layer with weights and ``activation: relu`` only): relu with a top, ONNX's
+    ``Clip(0, top)`` (relu6: 6.0). The float layer computes ``min(max(y, 0), top)``; calibration
+    gives its output the scale ``top / max(out_t)``, so the relu's saturation at max(out_t)
+    (``relu_clip``) is the clip.
     """
 
     name: str
@@ -98,6 +102,7 @@ class FloatLayer:
     input: str | None = None
     input2: str | None = None
     types: Mapping[str, str] = field(default_factory=dict)
+    top: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,6 +187,13 @@ def check_network(net: FloatNetwork, input_shape: Sequence[int]) -> list[_Node]:
         if kind.epilogue and geom.get("activation") == "clip":
             raise ValueError(f"{where}.params.activation: clip is not calibrated yet (use relu "
                              "or none)")
+        if fl.top is not None:
+            top = fl.top
+            if isinstance(top, bool) or not isinstance(top, (int, float, np.floating)) \
+                    or not math.isfinite(float(top)) or not top > 0:
+                raise ValueError(f"{where}.top: expected a positive finite number, got {top!r}")
+            if not kind.epilogue or geom.get("activation") != "relu":
+                raise ValueError(f"{where}.top: only for a layer with weights and activation relu")
         for n in fl.types:
             if n not in SETTABLE_TYPES:
                 raise ValueError(f"{where}.types.{n}: not a type calibration sets; expected some "
@@ -270,6 +282,7 @@ def _run_float(nodes: list[_Node], x: np.ndarray) -> Iterable[tuple[str, np.ndar
         if nd.kind.epilogue:
             y = nd.kind.sums(nd.geom, a, nd.weight) + nd.bias[:, None, None]
             y = np.maximum(y, 0.0) if nd.relu else y
+            y = y if nd.layer.top is None else np.minimum(y, float(nd.layer.top))
         else:
             y = np.asarray(nd.kind.sums(nd.geom, a, alive.get(nd.reads.get("input2", ""))),
                            dtype=np.float64)
@@ -557,6 +570,9 @@ def _peaks(nodes: list[_Node], x: np.ndarray, types: dict[str, Format]) -> dict[
         for t, v in _run_float(nodes, img):
             m = float(np.abs(v).max() if types[t].signed else v.max())
             peaks[t] = max(peaks[t], m)
+    for nd in nodes:  # relu with a top: the top maps to max(out_t), where relu saturates
+        if nd.layer.top is not None:
+            peaks[nd.layer.name] = float(nd.layer.top)
     return peaks
 
 
@@ -653,8 +669,17 @@ def _quantize(nd: _Node, out_t: Format, given: dict[str, Format], s_in: float, s
     f_raw = np.asarray(fq.raw, dtype=np.int64)
     types = {"weight_t": wt, "bias_t": bt, "factor_t": ft, "out_t": out_t}
     types.update({n: f for n, f in given.items() if n not in types})
+    params = dict(nd.layer.params)
+    top = nd.layer.top
+    if top is not None and top / s_out < out_t.max_value * (1 - 1e-6):
+        # the scale is shared with a larger tensor: the top is an activation: clip below max(out_t)
+        raw = max(1, min(int(np.rint(top / s_out / out_t.lsb)), int(out_t.max_raw)))
+        params.update(activation="clip", clip_at=raw * out_t.lsb)
+        if abs(raw * out_t.lsb * s_out - top) > 1e-9 * top:
+            notes.append(f"top {top:g} clips at {raw * out_t.lsb:g} in out_t units "
+                         f"({raw * out_t.lsb * s_out:.6g} real)")
     return QuantizedLayer(
-        name, kind.name, dict(nd.layer.params), dict(nd.reads), types, out_t, s_out, s_in,
+        name, kind.name, params, dict(nd.reads), types, out_t, s_out, s_in,
         np.asarray(wq.raw, dtype=np.int64), np.asarray(bq.raw, dtype=np.int64),
         f_raw if per_channel else f_raw[:1].reshape(()), fvals, s_w,
         _as_given(nd.layer.weight), _as_given(nd.layer.bias if nd.layer.bias is not None

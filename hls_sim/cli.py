@@ -414,5 +414,65 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
     click.echo(f"next      hls-sim report {shlex.quote(str(written[0]))}")
 
 
+@main.command("import")
+@click.argument("model_file", metavar="MODEL.onnx")
+@click.option("-c", "--calibration", "calib", metavar="CALIBRATION", required=True,
+              help="Real-valued inputs [N][C][H][W] (.npy), or a folder of PNG/JPEG images "
+                   "(read as pixel / 255).")
+@click.option("-o", "--out", "out_dir", metavar="DIR", default=".", show_default=True,
+              help="Write NAME.yaml, NAME.npz, NAME_float.npz and input.npy into DIR.")
+@click.option("--name", metavar="NAME", help="The network's name and file stem (default: the "
+                                              "model's file name).")
+@click.option("--per-channel/--per-tensor", default=True,
+              help="Weight scales (and factors) per output channel (default) or per tensor.")
+@click.option("--weight-type", default="ap_int<8>", show_default=True, metavar="TYPE",
+              help="weight_t of every layer with weights (signed; symmetric).")
+@click.option("--bias-type", default="ap_int<16>", show_default=True, metavar="TYPE")
+@click.option("--input-type", default="ap_uint<8>", show_default=True, metavar="TYPE")
+@click.option("--input-scale", metavar="S", help="Real value of one input unit (default: "
+              "1/255 for images, else the calibration's largest value maps to the type's top).")
+@click.option("--relu-type", metavar="TYPE", help="out_t after a relu (default ap_uint<8>).")
+@click.option("--linear-type", metavar="TYPE", help="out_t without one (default "
+                                                     "ap_fixed<8,8,AP_TRN,AP_SAT>).")
+@click.option("--acc-type", metavar="TYPE", help="acc_t (default ap_int<32>).")
+@click.option("--no-check", is_flag=True, help="Do not run the written network against "
+                                                "onnxruntime afterwards.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
+def import_cmd(model_file: str, calib: str, out_dir: str, name: str | None, per_channel: bool,
+               weight_type: str, bias_type: str, input_type: str, input_scale: str | None,
+               relu_type: str | None, linear_type: str | None, acc_type: str | None,
+               no_check: bool, force: bool) -> None:
+    """Import a float ONNX model: calibrate it on CALIBRATION and write a network file (its
+    integer weights and float: blocks) for hls-sim run, report, golden and csim.
+
+    Example: hls-sim import model.onnx -c calib.npy -o net/
+    """
+    from hls_sim.files import write_files
+    from hls_sim.onnx_import import OnnxImportError, import_model, quantized_error, require_onnx, stem_of
+    from hls_sim.runner import OutputError, check_outputs
+
+    scale = None if input_scale is None else _parse_number(input_scale)
+    stem = name if name is not None else stem_of(model_file)
+    names = (f"{stem}.yaml", f"{stem}.npz", f"{stem}_float.npz", "input.npy")
+    try:
+        require_onnx()
+        check_outputs(out_dir, names, force)  # refuse before doing any work
+        res = import_model(model_file, calib, name=name, per_channel=per_channel,
+                           weight_t=weight_type, bias_t=bias_type, input_type=input_type,
+                           input_scale=scale, relu_t=relu_type, linear_t=linear_type,
+                           acc_t=acc_type)
+        written = write_files(out_dir, res.files, OutputError)
+    except OnnxImportError as e:
+        raise UserError(str(e)) from None
+    except (ValueError, OutputError) as e:  # calibration's own refusals, the output folder
+        raise UserError(" ".join(str(e).split())) from None
+    click.echo(res.summary())
+    click.echo(f"wrote     {', '.join(str(p) for p in written)}")
+    if not no_check:
+        click.echo(f"check     {quantized_error(res, written[0])}")
+    click.echo(f"next      hls-sim report {shlex.quote(str(written[0]))}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
