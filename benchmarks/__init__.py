@@ -3,7 +3,7 @@
 :data:`BENCHMARKS` is the registry: a name and a ``run(quick) -> list[Row]`` per benchmark.
 """
 
-from benchmarks import kernels, layers, mul_cast, network, quantize, warm_start
+from benchmarks import kernels, layers, mul_cast, network, quantize, sweep, warm_start
 
 BENCHMARKS = {
     "quantize": quantize.run,      # Format.quantize vs APyTypes
@@ -12,4 +12,5 @@ BENCHMARKS = {
     "layers": layers.run,          # numba conv2d / conv_transpose / upsample vs g++ -O2
     "warm_start": warm_start.run,  # a fresh process, numba cache warm, vs a 2 s limit
     "network": network.run,        # the example network on 3x256x512 vs g++ top, float32
+    "sweep": sweep.run,            # a sweep on Dask: 2 workers vs 1, per-task overhead
 }

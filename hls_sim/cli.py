@@ -416,9 +416,10 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
 
 @main.command("import")
 @click.argument("model_file", metavar="MODEL.onnx")
-@click.option("-c", "--calibration", "calib", metavar="CALIBRATION", required=True,
+@click.option("-c", "--calibration", "calib", metavar="CALIBRATION",
               help="Real-valued inputs [N][C][H][W] (.npy), or a folder of PNG/JPEG images "
-                   "(read as pixel / 255).")
+                   "(read as pixel / 255). Required for a float model; for a QONNX model "
+                   "optional (the network's input; default: seeded random integers).")
 @click.option("-o", "--out", "out_dir", metavar="DIR", default=".", show_default=True,
               help="Write NAME.yaml, NAME.npz, NAME_float.npz and input.npy into DIR.")
 @click.option("--name", metavar="NAME", help="The network's name and file stem (default: the "
@@ -435,21 +436,26 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
 @click.option("--linear-type", metavar="TYPE", help="out_t without one (default "
                                                      "ap_fixed<8,8,AP_TRN,AP_SAT>).")
 @click.option("--acc-type", metavar="TYPE", help="acc_t (default ap_int<32>).")
+@click.option("--nearest", is_flag=True, help="QONNX: where a factor, a bias or a rounding "
+              "mode has no exact fixed-point form, use the nearest one (and say so) instead of "
+              "refusing.")
 @click.option("--no-check", is_flag=True, help="Do not run the written network against "
-                                                "onnxruntime afterwards.")
+                                                "onnxruntime (QONNX: qonnx) afterwards.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
 @sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
-def import_cmd(model_file: str, calib: str, out_dir: str, name: str | None, per_channel: bool,
-               weight_type: str, bias_type: str, input_type: str, input_scale: str | None,
-               relu_type: str | None, linear_type: str | None, acc_type: str | None,
-               no_check: bool, force: bool) -> None:
+def import_cmd(model_file: str, calib: str | None, out_dir: str, name: str | None,
+               per_channel: bool, weight_type: str, bias_type: str, input_type: str,
+               input_scale: str | None, relu_type: str | None, linear_type: str | None,
+               acc_type: str | None, nearest: bool, no_check: bool, force: bool) -> None:
     """Import a float ONNX model: calibrate it on CALIBRATION and write a network file (its
-    integer weights and float: blocks) for hls-sim run, report, golden and csim.
+    integer weights and float: blocks) for hls-sim run, report, golden and csim. A QONNX
+    model (Quant nodes) is taken as it is quantized: nothing is calibrated, the type options
+    do not apply, and the written network is checked bit for bit against qonnx.
 
     Example: hls-sim import model.onnx -c calib.npy -o net/
     """
     from hls_sim.files import write_files
-    from hls_sim.onnx_import import OnnxImportError, import_model, quantized_error, require_onnx, stem_of
+    from hls_sim.onnx_import import OnnxImportError, import_model, require_onnx, stem_of
     from hls_sim.runner import OutputError, check_outputs
 
     scale = None if input_scale is None else _parse_number(input_scale)
@@ -461,7 +467,7 @@ def import_cmd(model_file: str, calib: str, out_dir: str, name: str | None, per_
         res = import_model(model_file, calib, name=name, per_channel=per_channel,
                            weight_t=weight_type, bias_t=bias_type, input_type=input_type,
                            input_scale=scale, relu_t=relu_type, linear_t=linear_type,
-                           acc_t=acc_type)
+                           acc_t=acc_type, nearest=nearest)
         written = write_files(out_dir, res.files, OutputError)
     except OnnxImportError as e:
         raise UserError(str(e)) from None
@@ -470,8 +476,135 @@ def import_cmd(model_file: str, calib: str, out_dir: str, name: str | None, per_
     click.echo(res.summary())
     click.echo(f"wrote     {', '.join(str(p) for p in written)}")
     if not no_check:
-        click.echo(f"check     {quantized_error(res, written[0])}")
+        click.echo(f"check     {res.check(written[0])}")
     click.echo(f"next      hls-sim report {shlex.quote(str(written[0]))}")
+
+
+@main.command("eval")
+@click.argument("net_file", metavar="NET.yaml")
+@click.option("--data", required=True, metavar="DATA",
+              help="The images: a .npy/.npz batch [N][C][H][W] of raw integers of the input type, a "
+                   "folder of PNG/JPEG images, or a .txt list of .npy files (one a line).")
+@click.option("--labels", metavar="LABELS.npy",
+              help="Integer labels, [N] or one per output position [N][H][W]: the arg-max's accuracy.")
+@click.option("-o", "--out", "out_dir", metavar="DIR",
+              help="Write eval.json (the summary, each layer, each image) and images.csv into DIR.")
+@click.option("--parquet", is_flag=True, help="With -o: also images.parquet (needs pyarrow).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document instead of the tables.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
+def eval_cmd(net_file: str, data: str, labels: str | None, out_dir: str | None, parquet: bool,
+             as_json: bool, force: bool) -> None:
+    """Run a dataset through the bit-exact network and measure every image's output against
+    the float network (the layers' float: blocks): SQNR, RMSE and max error in LSBs, overflows,
+    the arg-max's agreement with the float network's and with LABELS (docs/eval.md).
+
+    Example: hls-sim eval weights/encdec.yaml --data weights/encdec_images/ -o eval/
+    """
+    import json
+
+    from hls_sim import evaluate as ev_mod
+    from hls_sim.layer import LayerError
+    from hls_sim.network import progress_bar
+    from hls_sim.report.network import NetworkReportError
+    from hls_sim.runner import OutputError, check_outputs
+
+    names = ("eval.json", "images.csv") + (("images.parquet",) if parquet else ())
+    try:
+        if parquet and out_dir is None:
+            raise UserError("--parquet: only with -o DIR")
+        if out_dir is not None:
+            check_outputs(out_dir, names, force)  # refuse before doing any work
+        if parquet:
+            ev_mod.parquet_bytes([], ())  # pyarrow is there, before any work
+        net, lab, image_names = ev_mod.load_dataset(net_file, data, labels)
+        with progress_bar() as bar:
+            ev = ev_mod.evaluate(net, lab, image_names, progress=bar)
+        if as_json:
+            click.echo(json.dumps(ev_mod.eval_document(ev), indent=1))
+        else:
+            click.echo(ev_mod.summary_text(ev))
+        if out_dir is not None:
+            written = ev_mod.write_eval(ev, out_dir, parquet, force)
+            click.echo(f"wrote     {', '.join(str(p) for p in written)}", err=as_json)
+    except (LayerError, OutputError, NetworkReportError) as e:
+        raise UserError(" ".join(str(e).split())) from None
+
+
+def _decibels(text: str) -> float:
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(dB|db)?\s*", text)
+    if not m:
+        raise UserError(f"--max-sqnr-loss {text!r}: expected decibels, e.g. 1dB or 0.5")
+    return float(m.group(1))
+
+
+@main.command("sweep")
+@click.argument("net_file", metavar="NET.yaml")
+@click.option("--data", required=True, metavar="DATA", help="The images, as for hls-sim eval.")
+@click.option("--labels", metavar="LABELS.npy", help="Integer labels, as for hls-sim eval.")
+@click.option("--vary", "vary", multiple=True, metavar="LAYER.TYPE=VALUES",
+              help="An axis of the grid: LAYER a layer name or * (every layer with weights), TYPE "
+                   "acc_t, qd_t, sum_t, product_t or tree_t, VALUES spellings separated by commas; "
+                   "A..B stands for each integer from A to B: 'head.acc_t=ap_int<14..24>'. Repeat "
+                   "for more axes (their product).")
+@click.option("--configs", "configs_file", metavar="LIST.yaml",
+              help="Instead of --vary: a YAML list of configurations, each {LAYER.TYPE: spelling, ...}.")
+@click.option("-o", "--out", "out_dir", required=True, metavar="DIR",
+              help="The results folder: results.jsonl (one line per finished configuration, "
+                   "written at once), then sweep.csv, sweep.json and sweep.png. A sweep started "
+                   "again on DIR runs only the configurations not yet in it.")
+@click.option("--max-sqnr-loss", "max_loss", metavar="DB",
+              help="Name the narrowest configuration whose output SQNR is at most DB (e.g. 1dB) "
+                   "below the network as written.")
+@click.option("--workers", type=click.IntRange(1, 1024), metavar="N",
+              help="Worker processes of the local Dask cluster (default: the cores).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Use the running Dask cluster at ADDRESS (tcp://host:8786) instead of a local one.")
+@click.option("--serial", is_flag=True, help="Run every configuration in this process (no Dask).")
+@click.option("--fresh", is_flag=True, help="Forget the results already in DIR and start over.")
+@sigterm_exits()  # SIGTERM runs the cleanups: no temporary files left
+def sweep_cmd(net_file: str, data: str, labels: str | None, vary: tuple[str, ...],
+              configs_file: str | None, out_dir: str, max_loss: str | None, workers: int | None,
+              scheduler: str | None, serial: bool, fresh: bool) -> None:
+    """Evaluate many datapath configurations of NET.yaml on a dataset, on a Dask cluster (a
+    local one by default) or serially: a table and a plot of the output SQNR against the
+    bits, the Pareto front, and the narrowest configuration within --max-sqnr-loss of the
+    network as written (docs/eval.md). Exit status 1 when a configuration failed (the others
+    are written).
+
+    Example: hls-sim sweep weights/encdec.yaml --data weights/encdec_images/
+    --vary 'head.acc_t=ap_int<14..24>' -o sweep/ --max-sqnr-loss 1dB
+    """
+    import os
+
+    from hls_sim import sweep
+    from hls_sim.layer import LayerError
+    from hls_sim.report.network import NetworkReportError
+
+    bound = None if max_loss is None else _decibels(max_loss)
+    if serial and (workers or scheduler):
+        raise UserError("--serial: not with --workers or --scheduler")
+    if workers and scheduler:
+        raise UserError("--workers: not with --scheduler (the cluster has its workers)")
+    if bool(vary) == bool(configs_file):
+        raise UserError("give --vary (one or more) or --configs LIST.yaml")
+    try:
+        job = sweep.Job(os.path.abspath(net_file), os.path.abspath(data),
+                        None if labels is None else os.path.abspath(labels))
+        net = sweep.prepared_network(job)
+        configs = (sweep.read_config_list(configs_file, net) if configs_file
+                   else sweep.grid(net, [sweep.parse_vary(v, net) for v in vary]))
+        res = sweep.run_sweep(job, configs, out_dir, serial=serial, scheduler=scheduler,
+                              workers=workers, fresh=fresh, max_loss_db=bound,
+                              log=lambda s: click.echo(s, err=True))
+    except (LayerError, NetworkReportError) as e:
+        raise UserError(" ".join(str(e).split())) from None
+    click.echo(sweep.table_text(res, bound))
+    click.echo(f"time      {res.seconds:.1f} s ({res.where}; {len(res.computed)} configuration(s) "
+               f"run, compiling first {res.compile_seconds:.1f} s)")
+    click.echo(f"wrote     {', '.join(str(p) for p in res.written)}")
+    if res.failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

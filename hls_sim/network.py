@@ -281,7 +281,7 @@ class _NetParser(_Parser):
         d = self.base / folder
         if not d.is_dir():
             raise self.err("input.images", f"{folder!r} is not a folder (looked in {d.absolute().parent})")
-        files = sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        files = image_files(d)
         if not files:
             raise self.err("input.images", f"{folder!r} holds no .png/.jpg/.jpeg file")
         if len(files) > MAX_IMAGES:
@@ -311,8 +311,49 @@ class _NetParser(_Parser):
         return _storage(fmt, q.raw), src, True
 
 
+def image_files(folder: Path) -> list[Path]:
+    """The images of a folder, as an ``images:`` input reads them: PNG/JPEG, by file name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
 def _dims(shape) -> str:  # noqa: ANN001
     return "".join(f"[{int(n)}]" for n in shape)
+
+
+WIRING_TYPES = ("in_t", "in2_t", "out_t")  # what feeds the next layer: not changeable here
+
+
+def with_config(net: Network, changes: dict[str, dict[str, Any]]) -> Network:
+    """A copy of ``net`` with some layers' configurations changed, the weights and wiring
+    kept: ``{layer name: {type name: spelling or Format, relu_clip: bool, ...}}``. Each changed
+    configuration is validated as a layer file's ``types:`` are (one-line NetworkError naming
+    the layer and field); in_t, in2_t and out_t cannot change (they wire layers together)."""
+    index = {nl.name: i for i, nl in enumerate(net.layers)}
+    layers = list(net.layers)
+    for name, change in changes.items():
+        if name not in index:
+            raise NetworkError(net.path, name, f"no such layer; the layers: {', '.join(index)}")
+        i = index[name]
+        nl = layers[i]
+        where = f"layers[{i}] ({name})"
+        fields = nl.layer.config.to_dict()
+        types = {k: v for k, v in fields.items() if k not in ("relu_clip", "per_channel_factor")}
+        node: dict[str, Any] = {k: fields[k] for k in ("relu_clip", "per_channel_factor")}
+        for k, v in change.items():
+            if k in WIRING_TYPES:
+                raise NetworkError(net.path, f"{where}.types.{k}", "it wires the layer to its "
+                                   "neighbours; change it in the network file")
+            if k in node:
+                node[k] = v
+            else:
+                types[k] = str(v) if isinstance(v, Format) else v
+        node["types"] = types
+        try:
+            config = _Parser(net.path, Path(net.path).parent).config(node)
+        except LayerError as e:
+            raise NetworkError(net.path, f"{where}.{e.field}" if e.field else where, e.reason) from None
+        layers[i] = dataclasses.replace(nl, layer=dataclasses.replace(nl.layer, config=config))
+    return dataclasses.replace(net, layers=layers)
 
 
 # ---- running -----------------------------------------------------------------------------------
@@ -547,4 +588,4 @@ def write_outputs(run: NetworkRun, out_dir: str | Path, save_all: bool, force: b
 
 
 __all__ = ["Network", "NetworkError", "NetworkRun", "is_network", "load_network", "parse_network",
-           "run_network", "summary", "write_outputs"]
+           "run_network", "summary", "with_config", "write_outputs"]

@@ -49,13 +49,18 @@ class OnnxImportError(ValueError):
     """A model hls-sim cannot import: one line naming the node, its op type and why."""
 
 
+def missing(package: str, extra: str = EXTRA) -> OnnxImportError:
+    """The error for an optional package that is not installed: which extra installs it."""
+    return OnnxImportError(f"the {package} package is not installed: pip install "
+                           f"'hls-sim[{extra}]'")
+
+
 def require_onnx() -> Any:
     """The onnx module, or OnnxImportError saying which extra installs it."""
     try:
         import onnx
     except ImportError:
-        raise OnnxImportError(f"the onnx package is not installed: pip install 'hls-sim[{EXTRA}]'"
-                              ) from None
+        raise missing("onnx") from None
     return onnx
 
 
@@ -271,7 +276,7 @@ class _Importer:
         op = node.op_type
         if node.domain not in ("", "ai.onnx"):
             raise self.err(label, op, f"operator domain {node.domain!r}: only standard ONNX "
-                                      "operators are imported (QONNX Quant nodes are not yet)")
+                                      "operators (and QONNX Quant nodes) are imported")
         if op == "Constant":
             self.consts[node.output[0]] = self._constant(node, label)
             return
@@ -689,16 +694,20 @@ def onnx_outputs(model: Any, images: np.ndarray) -> np.ndarray:
     try:
         import onnxruntime as ort
     except ImportError:
-        raise OnnxImportError(f"the onnxruntime package is not installed: pip install "
-                              f"'hls-sim[{EXTRA}]'") from None
-    if isinstance(model, (str, Path)):
-        model = load_model(model)
+        raise missing("onnxruntime") from None
+    model = load_model(model) if isinstance(model, (str, Path)) else model
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     opts.log_severity_level = 3
     sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    ys = [sess.run(None, {name: img[None].astype(np.float32)})[0] for img in np.asarray(images)]
+    return image_by_image(lambda img: sess.run(None, {name: img})[0], images)
+
+
+def image_by_image(run_one: Any, images: np.ndarray) -> np.ndarray:
+    """``run_one`` (a float32 batch of one image -> the model's output) on each image, the
+    outputs stacked as float64; a vector output ``[N][C]`` comes back as ``[N][C][1][1]``."""
+    ys = [run_one(img[None].astype(np.float32)) for img in np.asarray(images)]
     y = np.concatenate(ys).astype(np.float64)
     return y.reshape(*y.shape, 1, 1) if y.ndim == 2 else y
 
@@ -734,6 +743,19 @@ def load_calibration(path: str | Path) -> tuple[np.ndarray, float | None]:
 
 
 
+def calibration_for(calibration: str | Path, imp: Imported) -> tuple[np.ndarray, float | None]:
+    """:func:`load_calibration`, checked against the model's input shape; OnnxImportError
+    naming the calibration file."""
+    try:
+        x, scale = load_calibration(calibration)
+    except OnnxImportError as e:
+        raise OnnxImportError(f"{calibration}: {e}") from None
+    if tuple(x.shape[1:]) != imp.input_shape:
+        raise OnnxImportError(f"{calibration}: images of shape {list(x.shape[1:])}; the model's "
+                              f"input {imp.input_name} is {list(imp.input_shape)}")
+    return x, scale
+
+
 # ---- the whole import: model + calibration -> network files ------------------------------------
 @dataclass(eq=False)
 class Result:
@@ -753,6 +775,10 @@ class Result:
         """max |float network - onnxruntime| over the calibration images."""
         return float(np.abs(self.float_output - self.onnx_output).max())
 
+    def check(self, yaml_path: str | Path) -> str:
+        """The written network against the model itself: :func:`quantized_error`."""
+        return quantized_error(self, yaml_path)
+
     def summary(self) -> str:
         q = self.quantized
         lines = [q.summary()]
@@ -770,29 +796,33 @@ def stem_of(path: str | Path) -> str:
     return s or "net"
 
 
-def import_model(model_path: str | Path, calibration: str | Path, *, name: str | None = None,
-                 per_channel: bool = True, weight_t: str = "ap_int<8>", bias_t: str = "ap_int<16>",
-                 input_type: str = "ap_uint<8>", input_scale: float | None = None,
-                 relu_t: str | None = None, linear_t: str | None = None, acc_t: str | None = None,
-                 factor_bits: int | None = None) -> Result:
+def import_model(model_path: str | Path, calibration: str | Path | None, *,
+                 name: str | None = None, per_channel: bool = True, weight_t: str = "ap_int<8>",
+                 bias_t: str = "ap_int<16>", input_type: str = "ap_uint<8>",
+                 input_scale: float | None = None, relu_t: str | None = None,
+                 linear_t: str | None = None, acc_t: str | None = None,
+                 factor_bits: int | None = None, nearest: bool = False) -> Result:
     """Import ``model_path`` and calibrate it on ``calibration`` (a ``.npy`` batch of real
     inputs, or a folder of images read as pixel / 255): nothing is written. ``relu_t`` /
     ``linear_t``: out_t of the layers with weights with / without a relu; ``acc_t`` theirs.
+    A QONNX model (Quant nodes) goes to :func:`hls_sim.qonnx_import.import_qonnx` instead
+    (its Quant nodes fix every type and scale: the calibration is optional, the type options
+    do not apply; ``nearest`` is its opt-in to rounding what is not exact).
     OnnxImportError (a model or calibration problem) or ValueError (calibration's own)."""
     from hls_sim.calibrate import FACTOR_BITS, calibrate, forward
+    from hls_sim.qonnx_import import import_qonnx, is_qonnx
 
     try:
         model = load_model(model_path)
-        imp = import_onnx(model)
+        quantized = is_qonnx(model)
+        if not quantized and calibration is None:
+            raise OnnxImportError("a float model is calibrated: give calibration inputs (-c)")
+        imp = None if quantized else import_onnx(model)
     except OnnxImportError as e:
         raise OnnxImportError(f"{model_path}: {e}") from None
-    try:
-        x, scale = load_calibration(calibration)
-    except OnnxImportError as e:
-        raise OnnxImportError(f"{calibration}: {e}") from None
-    if tuple(x.shape[1:]) != imp.input_shape:
-        raise OnnxImportError(f"{calibration}: images of shape {list(x.shape[1:])}; the model's "
-                              f"input {imp.input_name} is {list(imp.input_shape)}")
+    if imp is None:
+        return import_qonnx(model_path, calibration, name=name, nearest=nearest)
+    x, scale = calibration_for(calibration, imp)
     net = _with_types(imp.network, relu_t, linear_t, acc_t)
     q = calibrate(net, x, input_scale=input_scale if input_scale is not None else scale,
                   input_type=input_type, per_channel=per_channel, weight_t=weight_t, bias_t=bias_t,

@@ -70,5 +70,6 @@ def test_all_benchmarks(tmp_path, toolchain):
     stdout, report = _bench(tmp_path)
     _check(stdout, report,
            {"quantize", "mul_cast", "conv1x1", "dw_conv3x3", *LAYER_ROWS,
-            "warm_start", "warm_start_cli", "start_type", "start_help", "network encdec g++", "network encdec float32"})
+            "warm_start", "warm_start_cli", "start_type", "start_help", "network encdec g++", "network encdec float32",
+            "sweep 2 workers", "sweep overhead"})
     assert "ratio = anchor time / hls-sim time" in stdout

@@ -63,7 +63,7 @@ class G:
                                                              ["N"] + [None] * (rank - 1))],
                               self.inits)
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
-                                              helper.make_opsetid("qonnx.custom_op.general", 1)])
+                                              helper.make_opsetid("com.example", 1)])
         onnx.checker.check_model(m)
         return m
 
@@ -387,9 +387,9 @@ def _bad(case: str) -> onnx.ModelProto:
     if case == "flatten a map":
         v = g.op("Flatten", ["x"], name="fl")
         return g.model(g.op("Gemm", [v, g.w((3 * H * W, 4))], name="fc"), rank=2)
-    if case == "qonnx quant":
+    if case == "custom domain":  # QONNX Quant nodes: tests/test_qonnx_import.py
         g.nodes.append(helper.make_node("Quant", ["x", g.init(0.1), g.init(0.0), g.init(8.0)],
-                                        ["q"], name="qx", domain="qonnx.custom_op.general"))
+                                        ["q"], name="qx", domain="com.example"))
         return g.model("q")
     raise AssertionError(case)
 
@@ -404,7 +404,7 @@ BAD = {"unsupported op": r"node sig \(Sigmoid\): no layer kind",
        "clip min": r"node cl \(Clip\): min -1",
        "add a row": r"node ad \(Add\): adds a constant that is not the per-channel bias",
        "flatten a map": r"node fl \(Flatten\): flattens a \[3\]\[8\]\[8\] map",
-       "qonnx quant": r"node qx \(Quant\): operator domain"}
+       "custom domain": r"node qx \(Quant\): operator domain 'com.example'"}
 
 
 @pytest.mark.parametrize("case", list(BAD))

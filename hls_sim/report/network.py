@@ -146,14 +146,12 @@ def _run(net: Any, scales: dict[str, np.ndarray], own: bool = True) -> _Pass:
     own_out = {n: [] for n in names}
     flt = {n: [] for n in names}
     for k in range(net.images.shape[0]):
-        xf = {INPUT_NAME: _scaled(scales[INPUT_NAME], _values(net.images[k], net.input_type))}
+        xf = float_network(net, scales, k)
         for nl in net.layers:
             ly = nl.layer
-            y = _float_layer(nl, xf)
-            xf[nl.name] = y
-            flt[nl.name].append(y)
+            flt[nl.name].append(xf[nl.name])
             out_t = ly.config.out_t
-            quant[nl.name].append(_scaled(scales[nl.name], _values(run.saved[nl.name][k], out_t)))
+            quant[nl.name].append(real_values(net, scales, nl.name, run.saved[nl.name][k]))
             if own:
                 given = {r: _quantized_input(xf[src], scales[src],
                                              ly.config.in_t if r == "input" else ly.config.in2_t)
@@ -173,19 +171,33 @@ def has_float_model(net: Any) -> bool:
 def accumulated_sqnr(net: Any, saved: dict[str, np.ndarray]) -> list[float | None]:
     """Each layer's SQNR (dB; None: exact) against the float network, all images, from the
     quantized network's outputs ``saved`` (``run_network(keep_all=True).saved``)."""
-    from hls_sim.network import INPUT_NAME
-
     scales, _ = tensor_scales(net)
     err = {nl.name: 0.0 for nl in net.layers}
     sig = dict(err)
     for k in range(net.images.shape[0]):
-        xf = {INPUT_NAME: _scaled(scales[INPUT_NAME], _values(net.images[k], net.input_type))}
+        xf = float_network(net, scales, k)
         for nl in net.layers:
-            y = xf[nl.name] = _float_layer(nl, xf)
-            q = _scaled(scales[nl.name], _values(saved[nl.name][k], nl.layer.config.out_t))
+            y = xf[nl.name]
+            q = real_values(net, scales, nl.name, saved[nl.name][k])
             err[nl.name] += float(np.sum(np.square(q - y)))
             sig[nl.name] += float(np.sum(np.square(y)))
     return [10 * math.log10(sig[n] / err[n]) if err[n] and sig[n] else None for n in err]
+
+
+def float_network(net: Any, scales: dict[str, np.ndarray], k: int) -> dict[str, np.ndarray]:
+    """The float network on image ``k`` of ``net``: every tensor's real values (float64)."""
+    from hls_sim.network import INPUT_NAME
+
+    xf = {INPUT_NAME: _scaled(scales[INPUT_NAME], _values(net.images[k], net.input_type))}
+    for nl in net.layers:
+        xf[nl.name] = _float_layer(nl, xf)
+    return xf
+
+
+def real_values(net: Any, scales: dict[str, np.ndarray], name: str, raw: np.ndarray) -> np.ndarray:
+    """The real values of one image's raw output of layer ``name`` (its out_t, its scale)."""
+    out_t = next(nl.layer.config.out_t for nl in net.layers if nl.name == name)
+    return _scaled(scales[name], _values(raw, out_t))
 
 
 def _metrics(out: list[np.ndarray], ref: list[np.ndarray], lsb_real: np.ndarray) -> dict:
@@ -278,20 +290,16 @@ def _network_change(suggestion: dict | None) -> dict | None:
 
 def _try(net: Any, scales: dict[str, np.ndarray], idx: int, change: dict) -> float | None:
     """The final output's SQNR with ``change`` made to layer ``idx``."""
-    from hls_sim.types import parse
+    from hls_sim.network import NetworkError, with_config
 
-    nl = net.layers[idx]
-    c = nl.layer.config
-    kw = {n: parse(v) for n, v in change.get("types", {}).items()}
+    kw = dict(change.get("types", {}))
     if "relu_clip" in change:
         kw["relu_clip"] = bool(change["relu_clip"])
     try:
-        config = dataclasses.replace(c, **kw)
-    except (TypeError, ValueError):
+        changed = with_config(net, {net.layers[idx].name: kw})
+    except NetworkError:
         return None
-    layers = list(net.layers)
-    layers[idx] = dataclasses.replace(nl, layer=dataclasses.replace(nl.layer, config=config))
-    p = _run(dataclasses.replace(net, layers=layers), scales, own=False)
+    p = _run(changed, scales, own=False)
     return metrics.sqnr_db(np.stack(p.flt[net.output]),
                            np.stack(p.quant[net.output]) - np.stack(p.flt[net.output]))
 
@@ -310,7 +318,7 @@ def _clean(x: Any) -> Any:
 
 
 __all__ = ["SCHEMA", "NetworkReportError", "accumulated_sqnr", "build_network_report",
-           "has_float_model", "tensor_scales"]
+           "float_network", "has_float_model", "real_values", "tensor_scales"]
 
 
 # ---- rendering ------------------------------------------------------------------------------------

@@ -24,12 +24,17 @@ def _plt():  # noqa: ANN202
     return plt
 
 
-def _uri(fig) -> str:  # noqa: ANN001
+def png_bytes(fig) -> bytes:  # noqa: ANN001
+    """The figure as PNG bytes (it is closed)."""
     plt = _plt()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def _uri(fig) -> str:  # noqa: ANN001
+    return "data:image/png;base64," + base64.b64encode(png_bytes(fig)).decode("ascii")
 
 
 def _bins(e: np.ndarray) -> np.ndarray:
