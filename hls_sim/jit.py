@@ -45,10 +45,8 @@ def sources_digest(root: Path = PACKAGE, parts: tuple[str, ...] | None = None) -
 def cache_dir() -> Path:
     """Where compiled kernels are kept: one folder per version of the compiled sources.
 
-    ``$HLS_SIM_NUMBA_CACHE_TAG`` gives a process a folder of its own. numba's cache is not
-    safe for two processes that compile different configurations of one kernel at once (both
-    may pick the same data file for different index entries, and a later load then runs the
-    wrong code), so parallel test workers take a tag each (tests/conftest.py).
+    ``$HLS_SIM_NUMBA_CACHE_TAG`` gives a process a folder of its own (a clean cache to time
+    compilation, say); processes may share one folder (see :func:`_lock_the_disk_cache`).
     """
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     tag = os.environ.get("HLS_SIM_NUMBA_CACHE_TAG", "")
@@ -81,11 +79,51 @@ def numba_module() -> Any:
         # code can reach. An explicit NUMBA_CACHE_DIR still wins.
         if "NUMBA_CACHE_DIR" not in os.environ:
             numba.config.CACHE_DIR = str(cache_dir())
+        _lock_the_disk_cache(numba)
         _numba = numba
         for f, inline in _pending:
             _register(f, inline)
         _pending.clear()
     return _numba
+
+
+def _lock_the_disk_cache(numba: Any) -> None:
+    """Make numba's disk cache safe for processes that compile at the same time.
+
+    numba saves a cache entry by reading the function's index, picking the first free data
+    file number, and writing index and data, with no lock: two processes that compile
+    different configurations of one kernel at once (two hls-sim runs, test workers, Dask
+    workers) can both pick data file N, and a later process then loads the other
+    configuration's machine code under this one's key and computes wrong results (reproduced:
+    4 processes compiling 40 configurations of one closure, 7 of them came back wrong). Here
+    a save holds an exclusive lock on the index and a load a shared one, so each
+    read-modify-write of an index is atomic. Where fcntl does not exist, nothing changes.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return
+    from numba.core import caching
+
+    cls = caching.IndexDataCacheFile
+    if getattr(cls, "_hls_sim_locked", False):
+        return
+    save, load = cls.save, cls.load
+
+    def locked(method: Callable, mode: int) -> Callable:
+        def run(self: Any, *args: Any) -> Any:
+            try:
+                lock = open(self._index_path + ".lock", "a")
+            except OSError:  # a folder we may read but not write: numba copes as before
+                return method(self, *args)
+            with lock:
+                fcntl.flock(lock, mode)
+                return method(self, *args)  # closing the file releases the lock
+        return run
+
+    cls.save = locked(save, fcntl.LOCK_EX)
+    cls.load = locked(load, fcntl.LOCK_SH)
+    cls._hls_sim_locked = True
 
 
 def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import os
 
-# Parallel workers (pytest-xdist, `make test`) compile kernels at the same time: each keeps its
-# own numba cache folder (hls_sim.jit.cache_dir says why). Set before anything loads numba;
-# subprocesses the tests start inherit it.
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    os.environ.setdefault("HLS_SIM_NUMBA_CACHE_TAG", os.environ["PYTEST_XDIST_WORKER"])
+import pytest
 
-import pytest  # noqa: E402
-
-from hls_sim.toolchain import find_ap_types, have_toolchain  # noqa: E402
+from hls_sim.toolchain import find_ap_types, have_toolchain
 
 
 def _in_ci() -> bool:

@@ -1,0 +1,98 @@
+"""The numba policy (hls_sim/jit.py): what the disk cache is keyed on, that processes may share
+it, and that commands which compile nothing never import numba."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+def test_numba_cache_is_keyed_on_the_compiled_sources(tmp_path):
+    """A change to a module compiled code reaches (rules.py, say) must not reuse kernels
+    compiled before it; other modules (the CLI, the network runner) do not matter to them."""
+    from hls_sim import jit
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    before = jit.sources_digest(tmp_path)
+    (tmp_path / "sub" / "b.py").write_text("y = 3\n")
+    assert jit.sources_digest(tmp_path) != before
+    part = jit.sources_digest(tmp_path, ("sub",))
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert jit.sources_digest(tmp_path, ("sub",)) == part
+    digest = jit.sources_digest(jit.PACKAGE, jit.COMPILED_SOURCES)
+    assert jit.cache_dir().name.startswith(f"numba-{digest}")
+    assert jit.numba_module().config.CACHE_DIR == str(jit.cache_dir())
+
+
+def test_compiled_code_imports_nothing_outside_its_sources():
+    """What the cache digest covers must be all that compiled code can reach: every module
+    that defines compiled functions imports only from those sources."""
+    import ast
+
+    from hls_sim import jit
+
+    inside = {"hls_sim." + p.removesuffix(".py") for p in jit.COMPILED_SOURCES}
+    for top in jit.COMPILED_SOURCES:
+        path = jit.PACKAGE / top
+        for f in [path] if path.is_file() else sorted(path.rglob("*.py")):
+            if "from hls_sim.jit import" not in f.read_text():
+                continue
+            for node in ast.walk(ast.parse(f.read_text())):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0
+                         else [])
+                for n in names:
+                    if n.startswith("hls_sim"):
+                        assert any(n == i or n.startswith(i + ".") for i in inside), (f, n)
+                if isinstance(node, ast.ImportFrom) and node.level > 1:
+                    raise AssertionError(f"{f}: relative import beyond its package")
+
+
+def test_commands_that_compile_nothing_do_not_import_numba():
+    """``hls-sim type`` and ``--help`` start in a fraction of a second: no numba (issue 13)."""
+    code = ("import sys; from click.testing import CliRunner; from hls_sim.cli import main; "
+            "r = CliRunner().invoke(main, ['type', 'ap_fixed<8,3,AP_RND,AP_SAT>', '1.37', '-5']); "
+            "assert r.exit_code == 0, r.output; assert '1.375' in r.output, r.output; "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_processes_compiling_at_once_share_the_disk_cache_safely(tmp_path):
+    """Four processes compile ten configurations each of one closure into one cache folder at
+    the same time; afterwards every configuration loads its own code. Without the lock numba
+    loses index entries and hands out another configuration's code (seen here: 7 of 40)."""
+    (tmp_path / "confs.py").write_text(textwrap.dedent("""
+        from hls_sim.jit import njit
+
+        def make(k):
+            K = k
+
+            @njit
+            def f(x):
+                return x * K + 1
+            return f
+    """))
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    compile_ = "import sys, confs\nfor k in sys.argv[1:]: assert confs.make(int(k))(3) == 3 * int(k) + 1"
+    procs = [subprocess.Popen([sys.executable, "-c", compile_, *map(str, range(j, 40, 4))], env=env)
+             for j in range(4)]
+    assert [p.wait(timeout=300) for p in procs] == [0] * 4
+    check = ("import confs\n"
+             "print(sum(confs.make(k)(3) != 3 * k + 1 for k in range(40)))")
+    out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True,
+                         check=True, timeout=300).stdout
+    assert out.strip() == "0"
+    index = next((tmp_path / "cache").rglob("*.nbi"))
+    with open(index, "rb") as f:
+        pickle.load(f)
+        _, entries = pickle.loads(f.read())
+    assert len(entries) == 40  # no configuration's entry was lost
