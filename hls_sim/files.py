@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -191,7 +191,21 @@ def sigterm_exits() -> Iterator[None]:
         signal.signal(signum, signal.SIG_IGN)  # let the cleanups finish
         raise Terminated(128 + signum)
 
+    def unraisable(info: Any) -> None:
+        # The signal arrived inside a destructor (numba's compiler frees LLVM strings in
+        # __del__) or a callback, where Python prints and drops any exception: send it again
+        # a moment later (from a thread: a signal raised here would be handled here), so
+        # that it is raised once that code has returned.
+        if isinstance(info.exc_value, Terminated):
+            signal.signal(signal.SIGTERM, handler)
+            again = threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGTERM))
+            again.daemon = True
+            again.start()
+        else:
+            old_hook(info)
+
     old = signal.signal(signal.SIGTERM, handler)
+    old_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     except Terminated:
@@ -200,3 +214,4 @@ def sigterm_exits() -> Iterator[None]:
         raise
     finally:
         signal.signal(signal.SIGTERM, old)
+        sys.unraisablehook = old_hook

@@ -425,7 +425,8 @@ class _Importer:
             raise self.err(label, node.op_type, f"parameters of {gamma.size} channels; the layer "
                                                 f"has {co}")
         s = gamma / np.sqrt(var + float(a.get("epsilon", 1e-5)))
-        ly.weight = _scale_out(ly.kind, ly.params, ly.weight.astype(np.float64), s)
+        # the registry's per-output-channel scaling (it reads only the parameters, e.g. groups)
+        ly.weight = KINDS[ly.kind].conv.scale_weight(ly.params, ly.weight.astype(np.float64), s)
         ly.bias = (ly.bias.astype(np.float64) - mean) * s + beta
         self._absorb(node, ly, label)
 
@@ -435,14 +436,10 @@ class _Importer:
 
     def op_Relu(self, node: Any, label: str, a: dict[str, Any]) -> None:
         ly = self.foldable(node)
-        if ly is not None and KINDS[ly.kind].epilogue and ly.params.get("activation") == "none":
-            ly.params["activation"] = "relu"
-            self._absorb(node, ly, label)
-        elif ly is not None and ly.kind == "add" and not ly.params.get("relu"):
-            ly.params["relu"] = True
-            self._absorb(node, ly, label)
-        elif ly is not None and ly.kind == "max_pool" and ly.params.get("relu", "none") == "none":
-            ly.params["relu"] = "after"
+        kind = None if ly is None else KINDS[ly.kind]
+        fold = None if kind is None else kind.fused_relu
+        if fold is not None and ly.params.get(fold[0], _default(kind, fold[0])) == fold[1]:
+            ly.params[fold[0]] = fold[2]
             self._absorb(node, ly, label)
         else:  # a relu on its own: a 1x1 max_pool with relu after
             self.add(node, label, "max_pool", {"kernel_size": 1, "stride": 1, "relu": "after"},
@@ -646,14 +643,9 @@ def _attrs(node: Any) -> dict[str, Any]:
     return out
 
 
-def _scale_out(kind: str, params: dict[str, Any], w: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """``w`` with each weight times its output channel's ``s`` (BatchNormalization folding)."""
-    if kind == "conv_transpose":  # [C_IN][C_OUT/G][K][K]: output channel g*(C_OUT/G) + j
-        g = params["groups"]
-        ci, mg = w.shape[:2]
-        return (w.reshape(g, ci // g, mg, *w.shape[2:])
-                * s.reshape(g, 1, mg, 1, 1)).reshape(w.shape)
-    return w * s.reshape(-1, *([1] * (w.ndim - 1)))
+def _default(kind: Any, name: str) -> Any:
+    """The default of the kind's parameter ``name`` (what a layer that leaves it out gets)."""
+    return next(p.default for p in kind.params if p.name == name)
 
 
 def _nearest_source(n: int, f: int, ctm: str, nearest: str) -> np.ndarray | None:

@@ -13,9 +13,9 @@ same configuration has the same id in any grid. ``bits`` is the sum of the width
 types the sweep varies (what a narrower datapath saves).
 
 Execution (docs/eval.md): every configuration's kernels are compiled in this process first,
-one after the other (numba's disk cache is not safe for two processes compiling different
-configurations of one kernel at once), then the configurations fan out, one task each; the
-workers only load the compiled kernels. Each finished configuration is appended to
+one after the other, then the configurations fan out, one task each; the workers only load
+the compiled kernels (no worker spends a task compiling; hls_sim.jit locks numba's cache
+index, so processes that do compile at once, e.g. remote workers, stay correct). Each finished configuration is appended to
 ``DIR/results.jsonl`` at once (flushed, fsynced); a sweep started again on the same folder
 skips the configurations already there. The table, the summary and the plot are written
 at the end, all or nothing.

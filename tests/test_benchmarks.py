@@ -29,7 +29,9 @@ def _check(stdout: str, report: dict, names: set[str]) -> None:
     for name, row in rows.items():
         assert sum(line.startswith(f"{name}: ") for line in lines) == 1  # its table row
         assert row["seconds"] > 0 and row["anchor_seconds"] > 0
-        if not name.startswith(("warm_start", "start_")) and not name.endswith("float32"):  # float: no bits to compare
+        # the start-up rows, a float anchor and the Dask overhead have no bits to compare
+        if not name.startswith(("warm_start", "start_")) and not name.endswith("float32") \
+                and name != "sweep overhead":
             assert row["identical"] is True, row
 
 

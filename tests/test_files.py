@@ -205,3 +205,30 @@ def test_a_folder_that_cannot_be_created(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(Failed, match="cannot create the folder"):
         write_files(tmp_path / "f" / "sub", {"a": b"1"}, Failed)
+
+
+def test_sigterm_inside_a_destructor_still_interrupts():
+    """A SIGTERM handled inside a ``__del__`` (numba's compiler frees LLVM strings there)
+    raises where Python drops exceptions; hls-sim must still stop, not run on to exit 0."""
+    import signal
+
+    from hls_sim.files import Terminated, sigterm_exits
+
+    class SignalsInDestructor:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            total = 0
+            for i in range(1000):  # the handler runs here, inside __del__
+                total += i
+
+    reached_the_end = False
+    with pytest.raises(Terminated) as e:
+        with sigterm_exits():
+            obj = SignalsInDestructor()
+            del obj
+            import time
+
+            time.sleep(2)  # the signal is sent again within 0.01 s and ends the sleep
+            reached_the_end = True
+    assert e.value.code == 128 + signal.SIGTERM and not reached_the_end
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored on the way out

@@ -215,6 +215,9 @@ class Kind:
     uses_engine: Callable = field(default=lambda geom: False)
     """``geom -> bool``: whether the kernel sums its products with compute_engine_16 (then
     product_t / tree_t may set the engine's types)"""
+    fused_relu: tuple[str, Any, Any] | None = None
+    """``(parameter, without, with)``: a relu right after the layer folds into it by setting
+    the parameter from ``without`` to ``with`` (an importer's fold); None: it cannot"""
 
     def engine_types_problem(self, geom: Geometry, config: Any) -> tuple[str, str] | None:
         """``(type name, reason)`` when ``config`` sets product_t / tree_t for a layer that

@@ -254,13 +254,15 @@ def _deconv_reach(geom: Geometry) -> Reach:
                  (("padding", 0), ("output_padding", 0)), "grouped",
                  weight=lambda w, co, ci: w[ci, :] if whole_groups else w[ci, co])
 
+_ACTIVATION_RELU = ("activation", "none", "relu")  # the kinds with weights: their activation
+
 CONV2D = Kind(
     name="conv2d", doc="PyTorch Conv2d: K x K, stride, zero padding, dilation, groups",
     cpp_function="conv2d", cpp_header="conv2d.h", params=_conv_params(False),
     tensors=_map_tensors("[C_OUT][C_IN/G][K][K]"), resolve=_conv2d_resolve, sums=_untyped(_c2.sums),
     build=_c2.build, intermediates=_c2.intermediates, total_type=_c2.total_type,
     traits=_conv_traits, extra_types=_conv_extra_types(IDENTITY_CONV), conv=IDENTITY_CONV,
-    uses_engine=_group_mode, reach=_conv2d_reach)
+    uses_engine=_group_mode, reach=_conv2d_reach, fused_relu=_ACTIVATION_RELU)
 
 CONV_TRANSPOSE = Kind(
     name="conv_transpose", doc="PyTorch ConvTranspose2d, as zero insertion + a flipped-kernel conv2d",
@@ -269,7 +271,7 @@ CONV_TRANSPOSE = Kind(
     resolve=_conv_transpose_resolve, sums=_untyped(_ct.sums), build=_ct.build,
     intermediates=_ct.intermediates, total_type=_ct.total_type,
     traits=_conv_traits, extra_types=_conv_extra_types(_DECONV), conv=_DECONV,
-    uses_engine=_group_mode, reach=_deconv_reach)
+    uses_engine=_group_mode, reach=_deconv_reach, fused_relu=_ACTIVATION_RELU)
 
 UPSAMPLE = Kind(
     name="upsample", doc="nearest-neighbour upsampling or zero insertion (a data mover)",
@@ -334,7 +336,8 @@ MAX_POOL = Kind(
     conversions=(("out_overflow", "out_t", "the conversion out_t(in_t max)", "out"),),
     reference_doc="the window's maximum (after the fused relu)",
     reach=lambda geom: Reach(False, geom["stride"], geom["kernel_size"], geom["padding"],
-                             (("padding", 0),), fill="min"))
+                             (("padding", 0),), fill="min"),
+    fused_relu=("relu", "none", "after"))
 
 def _avg_pool_reach(geom: Geometry) -> Reach | None:
     if geom["padding"] and not geom["count_include_pad"]:
@@ -394,7 +397,8 @@ LINEAR = Kind(
          f"HLS_SIM_ACC_{geom['accumulate'].upper()}")],
     extra_types=_conv_extra_types(_LINEAR_CONV), conv=_LINEAR_CONV, uses_engine=_group_mode,
     input_dims=("in_features",),
-    cpp_shape=lambda role, shape: shape[:1] if role in ("input", "top") else shape)
+    cpp_shape=lambda role, shape: shape[:1] if role in ("input", "top") else shape,
+    fused_relu=_ACTIVATION_RELU)
 
 
 # ---- the merge layers of skip connections: add, concat (kernels/merge.h, merge.py) -------------
@@ -439,7 +443,7 @@ ADD = Kind(
     moved_type=_mg.sum_type, input2_dims=("in_channels", "height", "width"),
     conversions=(("out_overflow", "out_t", "the conversion out_t(in_t + in2_t)", "out"),),
     reference_doc="the exact sum of the two inputs (after the fused relu)",
-    reach=lambda geom: Reach(False, 1, 1, 0, ()))
+    reach=lambda geom: Reach(False, 1, 1, 0, ()), fused_relu=("relu", False, True))
 
 CONCAT = Kind(
     name="concat", doc="channel concatenation of two feature maps (a U-Net skip merge)",
