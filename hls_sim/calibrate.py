@@ -390,11 +390,14 @@ class QuantizedNetwork:
         return ints, floats
 
     def yaml(self, stem: str, input: Mapping[str, Any], *, name: str | None = None,
-             description: str | None = None, header: Sequence[str] = ()) -> str:
+             description: str | None = None, header: Sequence[str] = (),
+             float_model: Mapping[str, Any] | None = None) -> str:
         """The network file (docs/network.md); its arrays in ``STEM.npz`` (integers) and
         ``STEM_float.npz`` (the float: blocks). ``input``: the file's ``input:`` mapping
         (``{"images": "photos/"}``, ``{"file": "x.npy"}``, ...; ``type`` is added when the
-        input type is not ap_uint<8>). ``header``: comment lines to start with."""
+        input type is not ap_uint<8>). ``header``: comment lines to start with.
+        ``float_model``: ``{"file": "m.onnx", "tensors": {layer: ONNX tensor}}``, the model
+        the network report takes as its float reference (written quoted, any characters)."""
         lines = [f"# {h}".rstrip() for h in header]
         if name is not None:
             if not _NAME.fullmatch(name):
@@ -431,6 +434,8 @@ class QuantizedNetwork:
             else:
                 lines.append(f"    # scale {_num(ql.output_scale)} (its input's)")
         lines.append(f"output: {self.output}")
+        if float_model is not None:
+            lines += _float_model_lines(float_model, {ql.name for ql in self.layers})
         return "\n".join(lines) + "\n"
 
     def files(self, stem: str, input: Mapping[str, Any], **yaml_args: Any) -> dict[str, bytes]:
@@ -821,6 +826,22 @@ def _flow(node: Mapping[str, Any]) -> str:
         else:
             parts.append(f"{k}: {_scalar(v)}")
     return "{" + ", ".join(parts) + "}"
+
+
+def _float_model_lines(fm: Mapping[str, Any], layers: set[str]) -> list[str]:
+    """The network file's ``float_model:`` block; keys and names as JSON strings (a YAML
+    double-quoted scalar: ONNX tensor names may hold any character)."""
+    import json
+
+    unknown = sorted(set(fm["tensors"]) - layers)
+    if unknown:
+        raise ValueError(f"float_model.tensors: {unknown[0]!r} is not a layer of the network")
+    lines = ["float_model:    # hls-sim report's float reference: this ONNX model, run by onnxruntime",
+             f"  file: {json.dumps(str(fm['file']))}",
+             "  tensors:" + ("       # layer: the ONNX tensor that holds its float output"
+                             if fm["tensors"] else " {}")]
+    lines += [f"    {json.dumps(k)}: {json.dumps(str(v))}" for k, v in fm["tensors"].items()]
+    return lines
 
 
 def _yaml_text(s: str) -> str:

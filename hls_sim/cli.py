@@ -421,7 +421,8 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
                    "(read as pixel / 255). Required for a float model; for a QONNX model "
                    "optional (the network's input; default: seeded random integers).")
 @click.option("-o", "--out", "out_dir", metavar="DIR", default=".", show_default=True,
-              help="Write NAME.yaml, NAME.npz, NAME_float.npz and input.npy into DIR.")
+              help="Write NAME.yaml, NAME.npz, NAME_float.npz, input.npy and (a float model) "
+                   "NAME.onnx, the model the report runs as its float reference, into DIR.")
 @click.option("--name", metavar="NAME", help="The network's name and file stem (default: the "
                                               "model's file name).")
 @click.option("--per-channel/--per-tensor", default=True,
@@ -455,7 +456,8 @@ def import_cmd(model_file: str, calib: str | None, out_dir: str, name: str | Non
     Example: hls-sim import model.onnx -c calib.npy -o net/
     """
     from hls_sim.files import write_files
-    from hls_sim.onnx_import import OnnxImportError, import_model, require_onnx, stem_of
+    from hls_sim.onnx_import import (OnnxImportError, import_model, model_copy, require_onnx,
+                                     stem_of)
     from hls_sim.runner import OutputError, check_outputs
 
     scale = None if input_scale is None else _parse_number(input_scale)
@@ -468,7 +470,9 @@ def import_cmd(model_file: str, calib: str | None, out_dir: str, name: str | Non
                            weight_t=weight_type, bias_t=bias_type, input_type=input_type,
                            input_scale=scale, relu_t=relu_type, linear_t=linear_type,
                            acc_t=acc_type, nearest=nearest)
-        written = write_files(out_dir, res.files, OutputError)
+        files = model_copy(res.files, out_dir, f"{res.stem}.onnx", model_file)
+        check_outputs(out_dir, tuple(files), force)  # NAME.onnx too (a float model's copy)
+        written = write_files(out_dir, files, OutputError)
     except OnnxImportError as e:
         raise UserError(str(e)) from None
     except (ValueError, OutputError) as e:  # calibration's own refusals, the output folder

@@ -13,7 +13,8 @@ The network is parsed again for the data, so images of any size run (every layer
 follow them).
 
 The metrics are the network report's (hls_sim.report.network): the quantized network's
-output, in real units (each channel's scale), against the float network (the layers'
+output, in real units (each channel's scale), against the float network (the network file's
+``float_model``, an ONNX model run by onnxruntime, where it names one; else the layers'
 ``float:`` blocks, float64) on the same image; errors in LSBs of the output's out_t. With
 labels (a ``.npy`` of integers, ``[N]`` or ``[N][H][W]``), the arg-max over the output
 channels is compared with the labels, for the quantized and for the float network; without
@@ -140,6 +141,7 @@ class Evaluation:
     summary: dict
     layers: list[dict]
     seconds: float
+    float_reference: dict | None = None  # FloatReference.to_dict() (None: outputs given)
 
 
 @dataclass
@@ -173,11 +175,12 @@ def _db(signal: float, noise: float) -> float | None:
 
 
 def float_outputs(net: Network) -> list[np.ndarray]:
-    """The float network's output (real values) on each image."""
-    from hls_sim.report.network import float_network, tensor_scales
+    """The float network's output (real values) on each image (its float reference:
+    hls_sim.report.network.float_reference)."""
+    from hls_sim.report.network import float_reference
 
-    scales, _ = tensor_scales(net)
-    return [float_network(net, scales, k)[net.output] for k in range(net.images.shape[0])]
+    ref = float_reference(net)
+    return [ref.image(k)[net.output] for k in range(net.images.shape[0])]
 
 
 def evaluate(net: Network, labels: np.ndarray | None = None, names: list[str] | None = None,
@@ -186,10 +189,11 @@ def evaluate(net: Network, labels: np.ndarray | None = None, names: list[str] | 
     """Run every image through the bit-exact network, one at a time, and measure its output
     against the float network's. ``layers``: also each layer's accumulated SQNR (all images);
     ``reference``: the float outputs, when known (:func:`float_outputs`), else computed."""
-    from hls_sim.report.network import _metrics, float_network, real_values, tensor_scales
+    from hls_sim.report.network import _metrics, float_reference, real_values, tensor_scales
 
     start = time.perf_counter()
     scales, _ = tensor_scales(net)
+    ref = float_reference(net, scales) if layers or reference is None else None
     out_t = next(nl.layer.config.out_t for nl in net.layers if nl.name == net.output)
     lsb = scales[net.output] * out_t.lsb
     unit = lsb.reshape((-1,) + (1,) * (len(net.shapes()[net.output]) - 1))
@@ -202,7 +206,7 @@ def evaluate(net: Network, labels: np.ndarray | None = None, names: list[str] | 
     for k in range(n_img):
         run = run_network(dataclasses.replace(net, images=net.images[k:k + 1]), keep_all=layers,
                           reference=False)
-        xf = float_network(net, scales, k) if layers or reference is None else {}
+        xf = ref.image(k) if ref is not None else {}
         y = reference[k] if reference is not None else xf[net.output]
         q = real_values(net, scales, net.output, run.output[0])
         m = _metrics([q], [y], lsb)
@@ -237,7 +241,8 @@ def evaluate(net: Network, labels: np.ndarray | None = None, names: list[str] | 
                "label_acc": agree[1] / n_img if labels is not None else None,
                "float_label_acc": agree[2] / n_img if labels is not None else None}
     layer_rows = [{"name": n, "sqnr_db": _db(*t)} for n, t in per_layer.items()]
-    return Evaluation(net, rows, summary, layer_rows, time.perf_counter() - start)
+    return Evaluation(net, rows, summary, layer_rows, time.perf_counter() - start,
+                      ref.to_dict() if ref is not None else None)
 
 
 # ---- output --------------------------------------------------------------------------------------
@@ -267,6 +272,10 @@ def summary_text(ev: Evaluation, per_image: int = 20) -> str:
              f"arg-max   agrees with the float network's at {100 * s['argmax_agree']:.2f}% of positions"
              + (f"; against the labels: {100 * s['label_acc']:.2f}% (float network "
                 f"{100 * s['float_label_acc']:.2f}%)" if s["label_acc"] is not None else "")]
+    if ev.float_reference is not None:
+        from hls_sim.report.network import reference_lines
+
+        lines += reference_lines({"float_reference": ev.float_reference})
     if ev.layers:
         lines.append("layers    accumulated SQNR against the float network (dB): "
                      + ", ".join(f"{r['name']} {_sqnr(r['sqnr_db'], False)}" for r in ev.layers))
@@ -297,7 +306,8 @@ def eval_document(ev: Evaluation) -> dict:
                    "network": {"path": net.path, "name": net.name, "output": net.output,
                                "input": list(net.images.shape[1:]), "input_type": str(net.input_type),
                                "data": net.input_source},
-                   "summary": ev.summary, "layers": ev.layers, "images": ev.rows,
+                   "summary": ev.summary, "float_reference": ev.float_reference,
+                   "layers": ev.layers, "images": ev.rows,
                    "seconds": ev.seconds})
 
 

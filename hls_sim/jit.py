@@ -13,10 +13,11 @@ first compiled function is defined, so commands that compile nothing (``hls-sim 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 POLICY = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
@@ -124,6 +125,20 @@ def _lock_the_disk_cache(numba: Any) -> None:
     cls.save = locked(save, fcntl.LOCK_EX)
     cls.load = locked(load, fcntl.LOCK_SH)
     cls._hls_sim_locked = True
+
+
+@contextlib.contextmanager
+def compiles() -> Iterator[list]:
+    """Inside, numba's compilations in this process are counted: yields a list that holds one
+    entry per compiled function and signature when the block ends (a sweep's worker tasks
+    report it: they should only load from the cache)."""
+    from numba.core import event
+
+    numba_module()
+    found: list = []
+    with event.install_recorder("numba:compile") as rec:
+        yield found
+    found.extend(ev for _, ev in rec.buffer if ev.is_start)
 
 
 def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:

@@ -9,7 +9,9 @@ A network file (docs/network.md) has ``input:`` (a raw-integer ``.npy`` ``[C][H]
 ``[N][C][H][W]``, a folder of PNG/JPEG images, or generated data, with its ``type``),
 ``layers:`` (each a layer file's mapping plus ``name``, and ``input`` / ``input2`` naming the
 tensors it reads: ``input`` for the network's input or any earlier layer; default the
-previous layer) and ``output`` (default the last layer). A layer's ``in_t`` / ``in2_t``
+previous layer), ``output`` (default the last layer) and, optionally, ``float_model`` (an
+ONNX model and the tensors of it that hold the layers' float outputs: the report's float
+reference, only checked here: :class:`FloatModel`). A layer's ``in_t`` / ``in2_t``
 default to the type of what feeds it; given, they must equal it. Each layer is validated by
 :mod:`hls_sim.layer` with its inputs as :class:`~hls_sim.layer.Feed` objects (shape and type
 only), so shape, type and parameter errors name the layer before any kernel runs.
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +32,15 @@ import numpy as np
 
 from hls_sim.kernels import KernelResult
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
-from hls_sim.layer import (_NAME, Feed, Layer, LayerError, _Parser, _storage, _typename,
+from hls_sim.layer import (_NAME, Feed, Layer, LayerError, _kind_of, _Parser, _storage, _typename,
                            parse_layer, read_yaml)
 from hls_sim.reference import compare_layer
 from hls_sim.schedule import Schedule, ScheduleError, plan_schedule, run_tiled
 from hls_sim.types import Format, OMode, QMode, parse
 
-NETWORK_KEYS = ("network", "description", "input", "layers", "output", "schedule")
+NETWORK_KEYS = ("network", "description", "input", "layers", "output", "schedule", "float_model")
+FLOAT_MODEL_KEYS = ("file", "tensors")
+MAX_TENSOR_NAME = 4096  # characters of an ONNX tensor name in float_model.tensors
 SCHEDULE_KEYS = ("tile", "channels")
 INPUT_KEYS = ("file", "key", "images", "generate", "shape", "type", "scale")
 INPUT_NAME = "input"  # the tensor name of the network's input
@@ -58,6 +64,18 @@ class NetLayer:
     schedule: Schedule | None = None  # its tiles on the accelerator (None: one call)
 
 
+@dataclass(frozen=True, eq=False)
+class FloatModel:
+    """A network file's ``float_model:``: the ONNX model the network report runs (with
+    onnxruntime) as its float reference, and for each layer it maps the model's tensor that
+    holds that layer's float output. Only checked here (a regular ``.onnx`` file inside the
+    network file's folder, known layers, names as strings); hls_sim.report.network runs it."""
+
+    file: str  # as the network file writes it
+    path: Path  # from the network file's folder
+    tensors: dict[str, str]  # layer name -> ONNX tensor name
+
+
 @dataclass
 class Network:
     """A validated network: its input images and the layers in order."""
@@ -71,6 +89,7 @@ class Network:
     batched: bool  # the input was [N][C][H][W] or a folder (the output keeps the N axis)
     layers: list[NetLayer]
     output: str  # the tensor the network returns
+    float_model: FloatModel | None = None  # float_model: (the report's ONNX reference)
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Every tensor's shape (per image)."""
@@ -145,7 +164,54 @@ class _NetParser(_Parser):
         if not isinstance(output, str) or output not in feeds or output == INPUT_NAME:
             raise self.err("output", f"expected the name of a layer ({', '.join(feeds) if len(feeds) < 12 else '...'}), "
                                      f"got {output!r}")
-        return Network(self.file, name, description, fmt, images, src, batched, out, output)
+        fm = None
+        if "float_model" in data:
+            fm = self.float_model(data["float_model"], [nl.name for nl in out])
+        return Network(self.file, name, description, fmt, images, src, batched, out, output, fm)
+
+    def float_model(self, node: Any, layers: list[str]) -> FloatModel:
+        """``float_model: {file: model.onnx, tensors: {layer: ONNX tensor name, ...}}``."""
+        fld = "float_model"
+        if not isinstance(node, dict):
+            raise self.err(fld, "expected {file: model.onnx, tensors: {layer: ONNX tensor name, "
+                                f"...}}}}, got {_typename(node)}")
+        self.check_keys(node, FLOAT_MODEL_KEYS, fld)
+        for k in FLOAT_MODEL_KEYS:
+            if k not in node:
+                raise self.err(f"{fld}.{k}", "missing: " + ("the ONNX model's file name" if k == "file"
+                                                           else "{layer: ONNX tensor name, ...}"))
+        name = node["file"]
+        if not isinstance(name, str) or not name or "\x00" in name:
+            raise self.err(f"{fld}.file", f"expected a file name, got {_typename(name)}")
+        rel = Path(name)
+        if rel.is_absolute() or ".." in rel.parts:
+            raise self.err(f"{fld}.file", f"{name!r}: give a path inside the network file's folder "
+                                          "(relative, without ..)")
+        if rel.suffix.lower() != ".onnx":
+            raise self.err(f"{fld}.file", f"{name!r}: expected an .onnx file")
+        path = self.base / rel
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise self.err(f"{fld}.file", f"file {name!r} not found (looked in "
+                                          f"{path.absolute().parent})") from None
+        except OSError as e:
+            raise self.err(f"{fld}.file", f"cannot read file {name!r}: {e.strerror or e}") from None
+        if not stat.S_ISREG(mode):
+            raise self.err(f"{fld}.file", f"file {name!r} {_kind_of(mode)}, not an ONNX model")
+        tensors = node["tensors"]
+        if not isinstance(tensors, dict):
+            raise self.err(f"{fld}.tensors", "expected a mapping {layer: ONNX tensor name, ...}, got "
+                                             f"{_typename(tensors)}")
+        for layer, t in tensors.items():
+            where = f"{fld}.tensors.{layer}"
+            if not isinstance(layer, str) or layer not in layers:
+                known = ", ".join(layers) if len(layers) < 12 else ", ".join(layers[:11]) + ", ..."
+                raise self.err(where, f"{layer!r} is not a layer of the network ({known})")
+            if not isinstance(t, str) or not t or "\x00" in t or len(t) > MAX_TENSOR_NAME:
+                raise self.err(where, "expected the name of a tensor of the model (a string of 1 to "
+                                      f"{MAX_TENSOR_NAME} characters), got {_typename(t)}")
+        return FloatModel(name, path, dict(tensors))
 
     def layer(self, i: int, entry: Any, feeds: dict[str, Feed], prev: str) -> NetLayer:
         where = f"layers[{i}]"
@@ -553,8 +619,9 @@ def summary(run: NetworkRun) -> str:
                  "max|e|, rms: each layer against its exact reference on the inputs it got "
                  "(LSBs of its out_t); differ: outputs more than 0.5 LSB away"
                  + ("; tiled: the layer run tile by tile against its whole-map run" if checked else "")
-                 + ("; vs float: SQNR of the layer's output against the float network (its float: "
-                    "blocks; hls-sim report NET.yaml says which layer adds the error)" if floats else ""))
+                 + ("; vs float: SQNR of the layer's output against the float network (the "
+                    "float_model's ONNX tensors where the file maps them, else the float: blocks; "
+                    "hls-sim report NET.yaml says which layer adds the error)" if floats else ""))
     return "\n".join(lines)
 
 
@@ -587,5 +654,5 @@ def write_outputs(run: NetworkRun, out_dir: str | Path, save_all: bool, force: b
     return write_files(d, payload, OutputError)
 
 
-__all__ = ["Network", "NetworkError", "NetworkRun", "is_network", "load_network", "parse_network",
+__all__ = ["FloatModel", "Network", "NetworkError", "NetworkRun", "is_network", "load_network", "parse_network",
            "run_network", "summary", "with_config", "write_outputs"]

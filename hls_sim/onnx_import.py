@@ -69,7 +69,10 @@ def require_onnx() -> Any:
 class Imported:
     """A float ONNX model as a float network: ``input_shape`` is ``[C][H][W]`` per image;
     ``vector_output``: the model's output is ``[N][C]`` (hls-sim holds it as ``[N][C][1][1]``);
-    ``notes``: what was folded or absorbed, one line each."""
+    ``notes``: what was folded or absorbed, one line each; ``tensors``: each layer whose
+    output the model holds in one of its tensors (after the folds: a convolution with a
+    folded Relu is the Relu's output) -> that tensor's name (a network file's
+    ``float_model.tensors``)."""
 
     network: FloatNetwork
     input_name: str
@@ -77,6 +80,7 @@ class Imported:
     output_name: str
     vector_output: bool
     notes: list[str] = field(default_factory=list)
+    tensors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -187,8 +191,10 @@ class _Importer:
                 self.notes.append(f"{ly.name}: {', '.join(ly.absorbed)} folded in")
         layers = [FloatLayer(ly.name, ly.kind, ly.params, ly.weight, ly.bias, ly.input, ly.input2,
                              top=ly.top) for ly in self.layers]
+        computed = {t for node in self.graph.node for t in node.output if t}
+        tensors = {ly.name: ly.onnx_out for ly in self.layers if ly.onnx_out in computed}
         return Imported(FloatNetwork(layers, output=out.tensor), in_name, shape, outs[0].name,
-                        out.vector, self.notes)
+                        out.vector, self.notes, tensors)
 
     # -- helpers --
     def err(self, label: str, op: str, reason: str) -> OnnxImportError:
@@ -688,12 +694,18 @@ def onnx_outputs(model: Any, images: np.ndarray) -> np.ndarray:
     except ImportError:
         raise missing("onnxruntime") from None
     model = load_model(model) if isinstance(model, (str, Path)) else model
+    sess = session(ort, model)
+    name = sess.get_inputs()[0].name
+    return image_by_image(lambda img: sess.run(None, {name: img})[0], images)
+
+
+def session(ort: Any, model: Any) -> Any:
+    """An onnxruntime session of ``model`` (a ModelProto) on the CPU, the graph as it is
+    (no optimizations: every tensor computed as the model says), warnings off."""
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     opts.log_severity_level = 3
-    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    return image_by_image(lambda img: sess.run(None, {name: img})[0], images)
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 
 def image_by_image(run_one: Any, images: np.ndarray) -> np.ndarray:
@@ -825,11 +837,26 @@ def import_model(model_path: str | Path, calibration: str | Path | None, *,
            f"{len(x)} calibration image(s) ({Path(calibration).name})")
     header = (f"Written by `hls-sim import` from the ONNX model {Path(model_path).name!r}:",
               _one_line(how) + ".")
+    copy = f"{stem}.onnx"  # the float reference of hls-sim report, next to the network file
     files = q.files(stem, {"file": "input.npy"}, name=stem, header=header,
-                    description=f"imported from {Path(model_path).name}")
-    files = {**files, "input.npy": np.asarray(q.quantize_input(x), dtype=np.int64)}
+                    description=f"imported from {Path(model_path).name}",
+                    float_model={"file": copy, "tensors": imp.tensors})
+    files = {**files, "input.npy": np.asarray(q.quantize_input(x), dtype=np.int64),
+             copy: model.SerializeToString()}
     return Result(imp, q, x, onnx_outputs(model, x), forward(net, x, keep=[q.output])[q.output],
                   files, stem)
+
+
+def model_copy(files: dict[str, Any], out_dir: str | Path, copy: str,
+               model_path: str | Path) -> dict[str, Any]:
+    """``files`` without the model's copy ``copy`` where that file in ``out_dir`` is the
+    model itself (``hls-sim import m.onnx -o .`` in the model's folder): it is already there."""
+    target = Path(out_dir) / copy
+    try:
+        same = copy in files and target.exists() and target.samefile(model_path)
+    except OSError:
+        same = False
+    return {k: v for k, v in files.items() if not (same and k == copy)}
 
 
 def _with_types(net: FloatNetwork, relu_t: str | None, linear_t: str | None,
@@ -871,5 +898,5 @@ def _one_line(s: str) -> str:
 
 
 __all__ = ["Imported", "OnnxImportError", "Result", "import_model", "import_onnx",
-           "load_calibration", "load_model", "onnx_outputs", "quantized_error", "require_onnx",
-           "stem_of"]
+           "load_calibration", "load_model", "model_copy", "onnx_outputs", "quantized_error",
+           "require_onnx", "stem_of"]

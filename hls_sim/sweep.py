@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from hls_sim.jit import compiles
 from hls_sim.network import Network, NetworkError, run_network, with_config
 from hls_sim.report.network import INTERNAL_TYPES
 from hls_sim.types import parse
@@ -262,9 +263,10 @@ def evaluate_config(job: Job, config: Config) -> dict:
 
     start = time.perf_counter()
     net, labels, ref = _prepared(job, reference=True)
-    ev = evaluate(apply(net, config), labels, layers=False, reference=ref)
+    with compiles() as compiled:
+        ev = evaluate(apply(net, config), labels, layers=False, reference=ref)
     return {"metrics": {k: ev.summary[k] for k in METRICS}, "seconds": time.perf_counter() - start,
-            "task_seconds": ev.seconds, "pid": os.getpid()}
+            "task_seconds": ev.seconds, "pid": os.getpid(), "compiled": len(compiled)}
 
 
 def compile_config(job: Job, config: Config) -> None:
@@ -362,7 +364,7 @@ class SweepResult:
 def _row(config: Config, out: dict) -> dict:
     return {"id": config.id, "settings": config.settings, "bits": config.bits,
             "baseline": config.baseline, **out["metrics"],
-            "seconds": round(out["seconds"], 4), "pid": out["pid"]}
+            "seconds": round(out["seconds"], 4), "pid": out["pid"], "compiled": out["compiled"]}
 
 
 def run_sweep(job: Job, configs: list[Config], out_dir: str | Path, *, serial: bool = False,

@@ -96,3 +96,24 @@ def test_processes_compiling_at_once_share_the_disk_cache_safely(tmp_path):
         pickle.load(f)
         _, entries = pickle.loads(f.read())
     assert len(entries) == 40  # no configuration's entry was lost
+
+
+def test_compiles_counts_what_numba_compiles_not_what_it_loads():
+    """What a sweep's tasks report: a function compiled in the block counts, a call of one
+    already compiled does not."""
+    import random
+
+    from hls_sim import jit
+
+    def make(k: int):  # noqa: ANN202
+        @jit.njit
+        def f(x):  # noqa: ANN001, ANN202
+            return x + k
+        return f
+
+    f = make(random.randrange(1 << 40))  # a closure constant no cache has seen
+    with jit.compiles() as first:
+        f(1)
+    with jit.compiles() as again:
+        f(2)
+    assert (len(first), len(again)) == (1, 0)

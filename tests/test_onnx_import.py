@@ -7,6 +7,7 @@ naming the node, and nothing is written."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ from hls_sim.cli import main
 from hls_sim.network import load_network, run_network
 from hls_sim.onnx_import import (OnnxImportError, import_onnx, load_calibration, onnx_outputs,
                                  require_onnx)
+from hls_sim.report.network import (NetworkReportError, float_network, float_reference,
+                                    real_values, render_network_text, tensor_scales)
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 H = W = 8
@@ -222,6 +225,11 @@ def encdec_model() -> onnx.ModelProto:
     return g.model(g.conv(c, 16, 4, k=1, name="head"), h=16, w=16)
 
 
+ENCDEC_TENSORS = {"stem": "relu11_out", "enc_dw": "relu17_out", "enc_pw": "clip25_out",
+                  "dec_up": "relu31_out", "skip_add": "relu33_out", "pool": "pool_out",
+                  "up": "up_out", "skip_cat": "skip_cat_out", "head": "head_out"}
+
+
 @pytest.fixture(scope="module")
 def encdec_cli(tmp_path_factory):  # noqa: ANN001, ANN201
     d = tmp_path_factory.mktemp("encdec")
@@ -236,8 +244,13 @@ def test_encdec_imports_writes_and_reports_its_error(encdec_cli):  # noqa: ANN00
     d, res = encdec_cli
     assert res.exit_code == 0, res.output
     out = d / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["encdec_test.npz", "encdec_test.yaml",
-                                                    "encdec_test_float.npz", "input.npy"]
+    assert sorted(p.name for p in out.iterdir()) == ["encdec_test.npz", "encdec_test.onnx",
+                                                    "encdec_test.yaml", "encdec_test_float.npz",
+                                                    "input.npy"]
+    # the model's copy, and each layer's ONNX tensor after its folds (relu, clip included)
+    copy = onnx.load(out / "encdec_test.onnx")
+    assert copy.SerializeToString() == onnx.load(d / "encdec_test.onnx").SerializeToString()
+    assert load_network(out / "encdec_test.yaml").float_model.tensors == ENCDEC_TENSORS
     # the chosen types are printed and written
     text = (out / "encdec_test.yaml").read_text()
     for name in ("stem", "enc_dw", "enc_pw", "dec_up", "skip_add", "pool", "up", "skip_cat", "head"):
@@ -266,9 +279,45 @@ def test_written_network_reports_and_refuses_overwrite(encdec_cli):  # noqa: ANN
                                     str(d / "calib.npy"), "-o", str(d / "out"), "--per-tensor"])
     assert res.exit_code == 2 and "already exists" in res.output and "--force" in res.output
     assert {p.name: p.read_bytes() for p in (d / "out").iterdir()} == before
-    res = CliRunner().invoke(main, ["report", str(d / "out" / "encdec_test.yaml")])
+    res = CliRunner().invoke(main, ["report", str(d / "out" / "encdec_test.yaml"), "--json"])
     assert res.exit_code == 0, res.output
-    assert "head" in res.output
+    doc = json.loads(res.output)
+    assert doc["layers"][-1]["name"] == "head"
+    # the float reference is the model itself: every layer's mapped tensor, by onnxruntime
+    ref = doc["float_reference"]
+    assert (ref["source"], ref["file"], ref["layers"], ref["of"]) == (
+        "onnx", "encdec_test.onnx", list(ENCDEC_TENSORS), 9)
+    assert [r["float_tensor"] for r in doc["layers"]] == list(ENCDEC_TENSORS.values())
+    assert ("float     reference: the ONNX model encdec_test.onnx (onnxruntime), 9 of 9 layers\n"
+            in render_network_text(doc))
+    # the output's accumulated error is against onnxruntime's output (computed here apart)
+    net = load_network(d / "out" / "encdec_test.yaml")
+    scales, _ = tensor_scales(net)
+    x = np.stack([scales["input"][:, None, None] * img for img in net.images])
+    ref_out = onnx_outputs(encdec_model(), x)
+    got = np.stack([real_values(net, scales, "head", a) for a in run_network(net).output])
+    assert doc["output"]["sqnr_db"] == pytest.approx(sqnr_db(ref_out, got), abs=1e-9)
+    assert doc["output"]["max_abs_real"] == pytest.approx(np.abs(got - ref_out).max(), rel=1e-9)
+
+
+def test_the_models_copy_is_written_once_and_never_over_a_file(tmp_path: Path):
+    """Imported into the model's own folder, the model is not copied onto itself (the file
+    names it); a NAME.onnx already in the output folder is refused like the other files."""
+    onnx.save(encdec_model(), tmp_path / "m.onnx")
+    before = (tmp_path / "m.onnx").read_bytes()
+    np.save(tmp_path / "c.npy", _images(1, 3, 16, 16))
+    args = ["import", str(tmp_path / "m.onnx"), "-c", str(tmp_path / "c.npy"), "--no-check"]
+    res = CliRunner().invoke(main, args + ["-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "m.onnx" not in res.output.split("wrote")[1].split("\n")[0]
+    assert (tmp_path / "m.onnx").read_bytes() == before
+    assert load_network(tmp_path / "m.yaml").float_model.path.samefile(tmp_path / "m.onnx")
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "m.onnx").write_bytes(b"mine")
+    res = CliRunner().invoke(main, args + ["-o", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "m.onnx: already exists" in res.output, res.output
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["m.onnx"]
+    assert (tmp_path / "o" / "m.onnx").read_bytes() == b"mine"
 
 
 def test_folder_of_images_calibrates_as_pixels(tmp_path: Path):
@@ -283,6 +332,162 @@ def test_folder_of_images_calibrates_as_pixels(tmp_path: Path):
     assert np.array_equal(x, pix.transpose(0, 3, 1, 2) / 255.0)
     q = calibrate(import_onnx(encdec_model()).network, x, input_scale=scale)
     assert np.array_equal(q.quantize_input(x), pix.transpose(0, 3, 1, 2))
+
+
+# ---- the report's float reference: the ONNX model itself, by onnxruntime ----------------------
+def _intermediates(model: str | Path, names: list[str], x: np.ndarray) -> dict[str, np.ndarray]:
+    """Tensors ``names`` of the model on one real image ``x``, made graph outputs here and run
+    by onnxruntime with its default (optimizing) session: apart from hls-sim's own run."""
+    import onnxruntime as ort
+
+    m = onnx.load(str(model))
+    del m.graph.output[:]
+    m.graph.output.extend(helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in names)
+    sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    return dict(zip(names, sess.run(names, {"x": x[None].astype(np.float32)})))
+
+
+def test_report_float_reference_is_onnxruntimes_tensors(encdec_cli):  # noqa: ANN001
+    """Every layer's float output in the report is the ONNX model's tensor the file maps it to
+    (float32, as onnxruntime computes it), and within float32 rounding of the float: blocks
+    (float64); eval and run's float column take the same reference."""
+    from hls_sim.evaluate import evaluate
+
+    d, _ = encdec_cli
+    net = load_network(d / "out" / "encdec_test.yaml")
+    ref = float_reference(net)
+    assert ref.source == "onnx" and ref.tensors == ENCDEC_TENSORS and ref.note is None
+    vs_onnx = vs_blocks = 0.0
+    for k in range(net.images.shape[0]):
+        xf, blocks = ref.image(k), float_network(net, ref.scales, k)
+        direct = _intermediates(d / "out" / "encdec_test.onnx", list(ENCDEC_TENSORS.values()),
+                                xf["input"])
+        for layer, t in ENCDEC_TENSORS.items():
+            want = direct[t][0]
+            assert xf[layer].shape == want.shape == blocks[layer].shape
+            peak = float(np.abs(want).max())
+            vs_onnx = max(vs_onnx, float(np.abs(xf[layer] - want).max()) / peak)
+            vs_blocks = max(vs_blocks, float(np.abs(xf[layer] - blocks[layer]).max()) / peak)
+    assert vs_onnx <= 1e-6, vs_onnx  # measured: 0 to a few 1e-7 (float32 sums in other orders)
+    assert 0 < vs_blocks <= 1e-5, vs_blocks  # measured about 3e-7: float32 against float64
+    ev = evaluate(net, layers=False)
+    assert ev.float_reference["source"] == "onnx"
+    x = np.stack([ref.scales["input"][:, None, None] * img for img in net.images])
+    ref_out = onnx_outputs(encdec_model(), x)
+    run = run_network(net, float_model=True)
+    got = np.stack([real_values(net, ref.scales, "head", a) for a in run.output])
+    assert ev.summary["sqnr_db"] == pytest.approx(sqnr_db(ref_out, got), abs=1e-9)
+    assert run.stats[-1].float_sqnr_db == pytest.approx(sqnr_db(ref_out, got), abs=1e-9)
+
+
+@pytest.mark.parametrize("case", ["gemm-flatten", "clip-relu6"])
+def test_vectors_and_clips_take_the_models_tensors(case: str, tmp_path: Path):
+    """A vector [N][C] becomes hls-sim's [C][1][1]; a folded Clip's top is the model's (the
+    float: blocks hold no top: their relu is unbounded)."""
+    from hls_sim.files import write_files
+    from hls_sim.onnx_import import import_model
+
+    m = _single(case)
+    onnx.save(m, tmp_path / "m.onnx")
+    shape = tuple(dm.dim_value for dm in m.graph.input[0].type.tensor_type.shape.dim[1:])
+    np.save(tmp_path / "c.npy", _images(2, *shape))
+    res = import_model(tmp_path / "m.onnx", tmp_path / "c.npy")
+    write_files(tmp_path / "out", res.files, ValueError)
+    net = load_network(tmp_path / "out" / "m.yaml")
+    ref = float_reference(net)
+    assert list(ref.tensors) == [nl.name for nl in net.layers]  # every layer has its tensor
+    xf, blocks = ref.image(0), float_network(net, ref.scales, 0)
+    want = onnx_outputs(m, xf["input"][None])[0]
+    assert xf[net.output].shape == want.shape == blocks[net.output].shape
+    assert np.abs(xf[net.output] - want).max() <= 1e-6 * np.abs(want).max()
+    if case == "clip-relu6":
+        top = float(xf[net.output].max())
+        assert top == pytest.approx(0.3) and blocks[net.output].max() > 0.3 + 1
+
+
+def test_without_onnxruntime_or_a_fitting_input_the_float_blocks_are_the_reference(
+        encdec_cli, monkeypatch):  # noqa: ANN001
+    import dataclasses
+
+    d, _ = encdec_cli
+    net = load_network(d / "out" / "encdec_test.yaml")
+    other = dataclasses.replace(net, images=net.images[:, :, :8, :8])  # eval on other sizes
+    ref = float_reference(other)
+    assert ref.source == "float_blocks" and "input is [N, 3, 16, 16], the network's images are [3, 8, 8]" in ref.note
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    ref = float_reference(net)
+    assert ref.source == "float_blocks" and ref.describe() == "the float: blocks (float64)"
+    assert "pip install 'hls-sim[onnx]'" in ref.note and "\n" not in ref.note
+    assert ref.to_dict()["note"] == ref.note
+    xf, blocks = ref.image(0), float_network(net, ref.scales, 0)
+    assert all(np.array_equal(xf[n], blocks[n]) for n in blocks)
+
+
+def _edited(d: Path, tmp_path: Path, old: str, new: str) -> Path:
+    """The imported network copied to tmp_path, ``old`` replaced by ``new`` in its file."""
+    import shutil
+
+    out = tmp_path / "net"
+    shutil.copytree(d / "out", out)
+    p = out / "encdec_test.yaml"
+    text = p.read_text()
+    assert old in text
+    p.write_text(text.replace(old, new))
+    return p
+
+
+BAD_FLOAT_MODEL = {  # old -> new in the file: the one-line error
+    ("\"head\": \"head_out\"", "\"head\": \"head_out\"\n    \"nope\": \"x\""):
+        r"float_model\.tensors\.nope: 'nope' is not a layer of the network \(stem, ",
+    ("\"stem\": \"relu11_out\"", "\"stem\": 5"):
+        r"float_model\.tensors\.stem: expected the name of a tensor of the model .*got the number 5",
+    ("\"stem\": \"relu11_out\"", "input: \"x\""):
+        r"float_model\.tensors\.input: 'input' is not a layer",
+    ("file: \"encdec_test.onnx\"", "file: \"missing.onnx\""):
+        r"float_model\.file: file 'missing\.onnx' not found",
+    ("file: \"encdec_test.onnx\"", "file: \"../encdec_test.onnx\""):
+        r"float_model\.file: '\.\./encdec_test\.onnx': give a path inside the network file's folder",
+    ("file: \"encdec_test.onnx\"", "file: \"encdec_test.npz\""):
+        r"float_model\.file: 'encdec_test\.npz': expected an \.onnx file",
+    ("file: \"encdec_test.onnx\"", "file: \"sub.onnx\""):
+        r"float_model\.file: file 'sub\.onnx' is a directory, not an ONNX model",
+    ("  tensors:", "  tensor:"):
+        r"float_model\.tensor: unknown key \(did you mean 'tensors'\?\)",
+    ("\"stem\": \"relu11_out\"", "\"stem\": \"no_such\""):  # found when the report runs
+        r"float_model\.tensors\.stem: no node of encdec_test\.onnx computes a tensor 'no_such'",
+    ("file: \"encdec_test.onnx\"", "file: \"bad.onnx\""):
+        r"float_model\.file: 'bad\.onnx' is not an ONNX model: ",
+}
+
+
+@pytest.mark.parametrize("edit", list(BAD_FLOAT_MODEL), ids=lambda e: e[1][:20])
+def test_a_bad_float_model_entry_is_one_line(encdec_cli, tmp_path: Path, edit):  # noqa: ANN001
+    d, _ = encdec_cli
+    p = _edited(d, tmp_path, *edit)
+    (p.parent / "sub.onnx").mkdir()
+    (p.parent / "bad.onnx").write_bytes(b"not a protobuf \xff\xff")
+    res = CliRunner().invoke(main, ["report", str(p)])
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"hls-sim: error: {p}: float_model."), lines
+    assert re.search(BAD_FLOAT_MODEL[edit], lines[0]), lines[0]
+
+
+def test_a_mapped_tensor_of_another_shape_is_named(encdec_cli, tmp_path: Path):  # noqa: ANN001
+    d, _ = encdec_cli
+    p = _edited(d, tmp_path, "\"stem\": \"relu11_out\"", "\"stem\": \"relu17_out\"")
+    with pytest.raises(NetworkReportError, match=re.escape(
+            f"{p}: float_model.tensors.stem: the ONNX tensor 'relu17_out' is [1, 8, 8, 8]; layer "
+            "stem's output is [1, 8, 16, 16]")):
+        float_reference(load_network(p)).image(0)
+
+
+def test_the_bundled_example_has_no_float_model():
+    net = load_network(WEIGHTS / "encdec.yaml")
+    assert net.float_model is None and "float_model" not in (WEIGHTS / "encdec.yaml").read_text()
+    ref = float_reference(net)
+    assert (ref.source, ref.note, ref.to_dict()["layers"]) == ("float_blocks", None, [])
+    assert ref.describe() == "the float: blocks (float64)"
 
 
 # ---- the bundled example, exported to ONNX -----------------------------------------------------

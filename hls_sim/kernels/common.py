@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from hls_sim.jit import njit, python
+from hls_sim.jit import njit, prange, python
 from hls_sim.kernels.hls_config import KernelConfig, Plan
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES, N_COUNTERS
 from hls_sim.kernels.kind import Geometry, Kind
@@ -136,7 +136,7 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
         out = t if top is None else np.array(t, dtype=np.int64, copy=True)  # fresh zeros: no copy
         # the products and their sums are exact; int32 lanes when every partial sum fits
         mac = np.int32 if kind.epilogue and plan.mac_width <= 32 else np.int64
-        args = {r: np.ascontiguousarray(a, dtype=mac if r in ("input", "weight") else np.int64)
+        args = {r: _lanes(a, mac if r in ("input", "weight") else np.int64)
                 for r, a in data.items()}
         path = "int64"
     else:
@@ -151,6 +151,26 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
     result = APArray(c.out_t, _as_storage(c.out_t, out))
     per_channel = int(np.prod(geom.written_shape[1:]))
     return KernelResult(result, Counters(counters, per_channel), seconds, path)
+
+
+NARROW_PARALLEL = 1 << 16  # elements; below this numpy's copy is as fast
+
+
+def _lanes(a: np.ndarray, dtype: type) -> np.ndarray:
+    """``a`` as a contiguous array of the kernel's lane type: int32 lanes for a feature map
+    of int64 raws is a copy, done on every core for big maps (in a network it is most of what
+    a layer spends outside its kernel)."""
+    if dtype is np.int32 and a.dtype == np.int64 and a.size >= NARROW_PARALLEL:
+        out = np.empty(a.shape, dtype=np.int32)
+        _narrow(np.ascontiguousarray(a).reshape(-1), out.reshape(-1))
+        return out
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+@njit(parallel=True)
+def _narrow(src, dst):  # noqa: ANN001, ANN202 - int64 raws that fit int32 (their type says so)
+    for i in prange(src.size):
+        dst[i] = src[i]
 
 
 def _uncleared(shape: tuple[int, ...]) -> np.ndarray:

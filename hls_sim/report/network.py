@@ -1,7 +1,9 @@
 """The network report: which layer adds the quantization error, and what to change first.
 
-For every layer, two errors against the float network (the layers' ``float:`` blocks, run in
-float64 from the same input image):
+For every layer, two errors against the float network: the ONNX model the network file names
+in ``float_model:`` (run once per image by onnxruntime, in float32; its tensors that the file
+maps to layers), else, and for the layers it does not map, the layers' ``float:`` blocks run
+in float64 (:class:`FloatReference`), from the same input image:
 
 - **own**: the layer's exact float input, quantized to its in_t (nearest, saturating), through
   its bit-accurate datapath, against its float layer: the error the layer adds by itself;
@@ -24,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -136,7 +138,7 @@ class _Pass:
     raws: dict[str, np.ndarray]  # name -> [N][...] raw outputs of the quantized network
 
 
-def _run(net: Any, scales: dict[str, np.ndarray], own: bool = True) -> _Pass:
+def _run(net: Any, scales: dict[str, np.ndarray], ref: FloatReference, own: bool = True) -> _Pass:
     """The quantized network (its own run), the float network and each layer's own error."""
     from hls_sim.network import INPUT_NAME, run_network
 
@@ -146,7 +148,7 @@ def _run(net: Any, scales: dict[str, np.ndarray], own: bool = True) -> _Pass:
     own_out = {n: [] for n in names}
     flt = {n: [] for n in names}
     for k in range(net.images.shape[0]):
-        xf = float_network(net, scales, k)
+        xf = ref.image(k)
         for nl in net.layers:
             ly = nl.layer
             flt[nl.name].append(xf[nl.name])
@@ -171,27 +173,149 @@ def has_float_model(net: Any) -> bool:
 def accumulated_sqnr(net: Any, saved: dict[str, np.ndarray]) -> list[float | None]:
     """Each layer's SQNR (dB; None: exact) against the float network, all images, from the
     quantized network's outputs ``saved`` (``run_network(keep_all=True).saved``)."""
-    scales, _ = tensor_scales(net)
+    ref = float_reference(net)
     err = {nl.name: 0.0 for nl in net.layers}
     sig = dict(err)
     for k in range(net.images.shape[0]):
-        xf = float_network(net, scales, k)
+        xf = ref.image(k)
         for nl in net.layers:
             y = xf[nl.name]
-            q = real_values(net, scales, nl.name, saved[nl.name][k])
+            q = real_values(net, ref.scales, nl.name, saved[nl.name][k])
             err[nl.name] += float(np.sum(np.square(q - y)))
             sig[nl.name] += float(np.sum(np.square(y)))
     return [10 * math.log10(sig[n] / err[n]) if err[n] and sig[n] else None for n in err]
 
 
-def float_network(net: Any, scales: dict[str, np.ndarray], k: int) -> dict[str, np.ndarray]:
-    """The float network on image ``k`` of ``net``: every tensor's real values (float64)."""
+def float_network(net: Any, scales: dict[str, np.ndarray], k: int,
+                  given: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None
+                  ) -> dict[str, np.ndarray]:
+    """The float network on image ``k`` of ``net``: every tensor's real values (float64).
+    ``given(x)`` (x: the real input image) returns some layers' float outputs (an ONNX run);
+    the other layers are computed from their ``float:`` blocks on what feeds them."""
     from hls_sim.network import INPUT_NAME
 
     xf = {INPUT_NAME: _scaled(scales[INPUT_NAME], _values(net.images[k], net.input_type))}
+    known = given(xf[INPUT_NAME]) if given is not None else {}
     for nl in net.layers:
-        xf[nl.name] = _float_layer(nl, xf)
+        xf[nl.name] = known[nl.name] if nl.name in known else _float_layer(nl, xf)
     return xf
+
+
+@dataclasses.dataclass(eq=False)
+class FloatReference:
+    """Where the float network's tensors come from: the network file's ``float_model`` (an
+    ONNX model run by onnxruntime, one session, one run per image with the mapped tensors as
+    extra outputs) for the layers it maps, the ``float:`` blocks for the others; the blocks
+    alone without ``float_model``, or (``note`` says why) without onnx/onnxruntime or when
+    the model's input does not fit the network's. :meth:`image` gives one image's tensors."""
+
+    net: Any
+    scales: dict[str, np.ndarray]
+    session: Any = None  # an onnxruntime InferenceSession, or None: the float: blocks
+    input_name: str = ""
+    tensors: dict[str, str] = dataclasses.field(default_factory=dict)  # layer -> ONNX tensor
+    note: str | None = None
+
+    @property
+    def source(self) -> str:
+        return "onnx" if self.session is not None else "float_blocks"
+
+    def image(self, k: int) -> dict[str, np.ndarray]:
+        """The float network on image ``k``: every tensor's real values (float64)."""
+        return float_network(self.net, self.scales, k,
+                             self._onnx if self.session is not None else None)
+
+    def _onnx(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        wanted = list(dict.fromkeys(self.tensors.values()))  # two layers may share a tensor
+        try:
+            ran = self.session.run(wanted, {self.input_name: x[None].astype(np.float32)})
+        except Exception as e:  # noqa: BLE001 - onnxruntime's errors are of its own types
+            raise NetworkReportError(f"{self.net.path}: float_model.file: onnxruntime cannot run "
+                                     f"{self.net.float_model.file!r}: "
+                                     f"{' '.join(str(e).split())[:200]}") from None
+        outs = dict(zip(wanted, ran))
+        got = {}
+        shapes = self.net.shapes()
+        for n, t in self.tensors.items():
+            want = shapes[n]
+            a = np.asarray(outs[t], dtype=np.float64)
+            if a.shape[:1] != (1,) or a[0].size != int(np.prod(want)):
+                raise NetworkReportError(
+                    f"{self.net.path}: float_model.tensors.{n}: the ONNX tensor "
+                    f"{self.tensors[n]!r} is {list(a.shape)}; layer {n}'s output is "
+                    f"[1, {', '.join(str(d) for d in want)}] (a batch of one image)")
+            got[n] = a[0].reshape(want)  # [N][C] vectors: [C][1][1], as hls-sim holds them
+        return got
+
+    def describe(self) -> str:
+        """One line: which float reference, for how many layers."""
+        if self.session is None:
+            return "the float: blocks (float64)"
+        fm = self.net.float_model
+        n, m = len(self.tensors), len(self.net.layers)
+        return (f"the ONNX model {fm.file} (onnxruntime), {n} of {m} layers"
+                + ("; the float: blocks for the others" if n < m else ""))
+
+    def to_dict(self) -> dict:
+        fm = self.net.float_model
+        return {"source": self.source, "file": fm.file if fm is not None else None,
+                "layers": list(self.tensors) if self.session is not None else [],
+                "of": len(self.net.layers), "note": self.note, "text": self.describe()}
+
+
+def float_reference(net: Any, scales: dict[str, np.ndarray] | None = None) -> FloatReference:
+    """The float reference of ``net`` (:class:`FloatReference`): its ``float_model`` run by
+    onnxruntime when the file names one and onnx is installed. NetworkReportError (one line
+    naming the file and field) for a model that cannot be read or lacks a mapped tensor."""
+    scales = tensor_scales(net)[0] if scales is None else scales
+    fm = net.float_model
+    if fm is None:
+        return FloatReference(net, scales)
+    if not fm.tensors:
+        return FloatReference(net, scales, note="float_model maps no layer (tensors: {}): the "
+                                                "float: blocks are the reference")
+    try:
+        import onnx
+        import onnxruntime as ort
+    except ImportError:
+        return FloatReference(net, scales, note="float_model: onnx/onnxruntime are not installed "
+                              "(pip install 'hls-sim[onnx]'); the float: blocks are the reference")
+    where = f"{net.path}: float_model"
+    try:
+        model = onnx.load(str(fm.path))
+    except Exception as e:  # noqa: BLE001 - onnx and protobuf raise several unrelated types
+        raise NetworkReportError(f"{where}.file: {fm.file!r} is not an ONNX model: "
+                                 f"{' '.join(str(e).split())[:200]}") from None
+    g = model.graph
+    inits = {t.name for t in g.initializer}
+    inputs = [i for i in g.input if i.name not in inits]
+    if len(inputs) != 1:
+        raise NetworkReportError(f"{where}.file: the model has {len(inputs)} inputs; the network "
+                                 "has one")
+    computed = {t for node in g.node for t in node.output if t}
+    for layer, t in fm.tensors.items():
+        if t not in computed:
+            raise NetworkReportError(f"{where}.tensors.{layer}: no node of {fm.file} computes a "
+                                     f"tensor {t!r}")
+    dims = [d.dim_value if d.HasField("dim_value") else None
+            for d in inputs[0].type.tensor_type.shape.dim]
+    have = list(net.images.shape[1:])
+    if len(dims) != 4 or any(d is not None and d != h for d, h in zip(dims[1:], have)):
+        shown = "[" + ", ".join("N" if d is None else str(d) for d in dims) + "]"
+        return FloatReference(net, scales, note=f"float_model: the ONNX model's input is {shown}, "
+                              f"the network's images are {have}: the float: blocks are the reference")
+    listed = {o.name for o in g.output}
+    for t in dict.fromkeys(fm.tensors.values()):
+        if t not in listed:  # an intermediate tensor becomes an extra output of the graph
+            g.output.append(onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, None))
+    from hls_sim.onnx_import import session
+
+    try:
+        sess = session(ort, model)
+    except Exception as e:  # noqa: BLE001 - onnxruntime's errors are of its own types
+        raise NetworkReportError(f"{where}.file: onnxruntime cannot run {fm.file!r}: "
+                                 f"{' '.join(str(e).split())[:200]}") from None
+    return FloatReference(net, scales, sess, inputs[0].name, dict(fm.tensors))
 
 
 def real_values(net: Any, scales: dict[str, np.ndarray], name: str, raw: np.ndarray) -> np.ndarray:
@@ -216,7 +340,8 @@ def _metrics(out: list[np.ndarray], ref: list[np.ndarray], lsb_real: np.ndarray)
 def build_network_report(net: Any) -> Report:
     """The network report (schema ``hls-sim-network-report/1``, docs/report.md)."""
     scales, warnings = tensor_scales(net)
-    p = _run(net, scales)
+    ref = float_reference(net, scales)
+    p = _run(net, scales, ref)
     layers = []
     for nl in net.layers:
         ly = nl.layer
@@ -227,7 +352,8 @@ def build_network_report(net: Any) -> Report:
         layers.append({"name": nl.name, "kind": ly.kernel, "reads": list(nl.reads.values()),
                        "shape": list(ly.geometry.shape("top")), "out_t": str(ly.config.out_t),
                        "scale": [float(scales[nl.name].min()), float(scales[nl.name].max())],
-                       "overflow": int(over), "own": own, "accumulated": acc})
+                       "overflow": int(over), "own": own, "accumulated": acc,
+                       "float_tensor": ref.tensors.get(nl.name) if ref.session is not None else None})
     worst = min(layers, key=lambda r: math.inf if r["own"]["sqnr_db"] is None else r["own"]["sqnr_db"])
     out_row = next(r for r in layers if r["name"] == net.output)
     data = {"schema": SCHEMA, "network": {"path": net.path, "name": net.name,
@@ -235,15 +361,16 @@ def build_network_report(net: Any) -> Report:
                                           "images": int(net.images.shape[0]), "output": net.output},
             "layers": layers, "output": out_row["accumulated"],
             "worst": {"layer": worst["name"], "own_sqnr_db": worst["own"]["sqnr_db"]},
-            "advice": _advice(net, scales, p, worst["name"], out_row["accumulated"]["sqnr_db"]),
-            "warnings": warnings}
+            "advice": _advice(net, ref, p, worst["name"], out_row["accumulated"]["sqnr_db"]),
+            "warnings": warnings,
+            "float_reference": ref.to_dict()}
     final_err = np.stack(p.quant[net.output]) - np.stack(p.flt[net.output])
     lsb = scales[net.output] * next(nl for nl in net.layers if nl.name == net.output).layer.config.out_t.lsb
     arrays = {"final_error_lsb": final_err[0] / lsb.reshape((-1, 1, 1))}
     return Report(_clean(data), arrays)
 
 
-def _advice(net: Any, scales: dict[str, np.ndarray], p: _Pass, name: str,
+def _advice(net: Any, ref: FloatReference, p: _Pass, name: str,
             final_sqnr: float | None) -> list[dict]:
     """The worst layer's own report's advice, each datapath change tried on the network."""
     from hls_sim.report import build_report
@@ -264,7 +391,7 @@ def _advice(net: Any, scales: dict[str, np.ndarray], p: _Pass, name: str,
         it = dict(it, layer=name)
         change = _network_change(it.get("suggestion"))
         if change is not None:
-            tried = _try(net, scales, idx, change)
+            tried = _try(net, ref, idx, change)
             it["network"] = {"change": change, "final_sqnr_db_before": final_sqnr,
                              "final_sqnr_db_after": tried}
         out.append(it)
@@ -288,7 +415,7 @@ def _network_change(suggestion: dict | None) -> dict | None:
     return change or None
 
 
-def _try(net: Any, scales: dict[str, np.ndarray], idx: int, change: dict) -> float | None:
+def _try(net: Any, ref: FloatReference, idx: int, change: dict) -> float | None:
     """The final output's SQNR with ``change`` made to layer ``idx``."""
     from hls_sim.network import NetworkError, with_config
 
@@ -299,7 +426,7 @@ def _try(net: Any, scales: dict[str, np.ndarray], idx: int, change: dict) -> flo
         changed = with_config(net, {net.layers[idx].name: kw})
     except NetworkError:
         return None
-    p = _run(changed, scales, own=False)
+    p = _run(changed, ref.scales, ref, own=False)
     return metrics.sqnr_db(np.stack(p.flt[net.output]),
                            np.stack(p.quant[net.output]) - np.stack(p.flt[net.output]))
 
@@ -317,8 +444,9 @@ def _clean(x: Any) -> Any:
     return x
 
 
-__all__ = ["SCHEMA", "NetworkReportError", "accumulated_sqnr", "build_network_report",
-           "float_network", "has_float_model", "real_values", "tensor_scales"]
+__all__ = ["SCHEMA", "FloatReference", "NetworkReportError", "accumulated_sqnr",
+           "build_network_report", "float_network", "float_reference", "has_float_model",
+           "real_values", "tensor_scales"]
 
 
 # ---- rendering ------------------------------------------------------------------------------------
@@ -342,6 +470,7 @@ def render_network_text(d: dict) -> str:
                      _g(r["accumulated"]["rmse_lsb"], 3), _g(r["accumulated"]["max_abs_lsb"], 3),
                      str(r["overflow"])])
     lines += ["  " + t for t in table(rows, right=set(range(3, 9)))]
+    lines += reference_lines(d)
     o = d["output"]
     lines.append(f"output    {n['output']}: SQNR {_db(o['sqnr_db'])} dB, rms {_g(o['rmse_lsb'], 3)} LSB "
                  f"({_g(o['rmse_real'], 3)} real), max |error| {_g(o['max_abs_lsb'], 3)} LSB")
@@ -360,6 +489,13 @@ def render_network_text(d: dict) -> str:
                  "float layer; accum.: the quantized network up to the layer vs the float network; "
                  "LSBs of the layer's out_t")
     return "\n".join(lines)
+
+
+def reference_lines(d: dict) -> list[str]:
+    """``float reference: ...`` and, where the ONNX model could not be used, why."""
+    ref = d.get("float_reference") or {}
+    lines = [f"float     reference: {ref.get('text', 'the float: blocks (float64)')}"]
+    return lines + ([f"note      {ref['note']}"] if ref.get("note") else [])
 
 
 def render_network_html(report: Report) -> str:
@@ -395,7 +531,8 @@ def render_network_html(report: Report) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>hls-sim network report: {title}"
             f"</title><style>{CSS}</style></head><body><main><h1>Network report: {title}</h1>"
             f"<div class='sub'>{escape(n['path'])}: input {''.join(f'[{v}]' for v in n['input'])}, "
-            f"{n['images']} image(s), against the float network</div>"
+            f"{n['images']} image(s), against the float network; float reference: "
+            f"{escape(d.get('float_reference', {}).get('text', 'the float: blocks'))}</div>"
             f"<div class='cards'>{''.join(cards)}</div>"
             f"<h2>Layers</h2><div class='scroll'>{_table(head, rows, left={0, 1, 2})}</div>"
             "<p class='sub'>own: the layer's exact float input through its quantized datapath, against "
