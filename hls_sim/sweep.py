@@ -47,6 +47,9 @@ INPUTS = "inputs.json"
 OUTPUTS = ("sweep.json", "sweep.csv", "sweep.png")
 MAX_VALUES = 256  # per --vary
 MAX_CONFIGS = 10_000
+# row fields that differ between runs of the same configuration by nature (where and when it
+# ran; "span": the task's start and end, seconds since the epoch, on the worker's clock)
+VOLATILE = ("seconds", "pid", "compiled", "span")
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 METRICS = ("sqnr_db", "sqnr_db_min", "rmse_lsb", "max_abs_lsb", "differ", "overflow",
            "argmax_agree", "label_acc")
@@ -261,12 +264,13 @@ def evaluate_config(job: Job, config: Config) -> dict:
     """One configuration on the whole dataset: the summary metrics (the task of a sweep)."""
     from hls_sim.evaluate import evaluate
 
-    start = time.perf_counter()
+    started, start = time.time(), time.perf_counter()
     net, labels, ref = _prepared(job, reference=True)
     with compiles() as compiled:
         ev = evaluate(apply(net, config), labels, layers=False, reference=ref)
     return {"metrics": {k: ev.summary[k] for k in METRICS}, "seconds": time.perf_counter() - start,
-            "task_seconds": ev.seconds, "pid": os.getpid(), "compiled": len(compiled)}
+            "task_seconds": ev.seconds, "pid": os.getpid(), "compiled": len(compiled),
+            "span": [started, time.time()]}
 
 
 def compile_config(job: Job, config: Config) -> None:
@@ -364,7 +368,8 @@ class SweepResult:
 def _row(config: Config, out: dict) -> dict:
     return {"id": config.id, "settings": config.settings, "bits": config.bits,
             "baseline": config.baseline, **out["metrics"],
-            "seconds": round(out["seconds"], 4), "pid": out["pid"], "compiled": out["compiled"]}
+            "seconds": round(out["seconds"], 4), "pid": out["pid"], "compiled": out["compiled"],
+            "span": out["span"]}
 
 
 def run_sweep(job: Job, configs: list[Config], out_dir: str | Path, *, serial: bool = False,

@@ -25,7 +25,6 @@ pytest.importorskip("distributed")
 
 VARY = "head.acc_t=ap_int<12>,ap_int<18>"
 QD = "head.qd_t=ap_fixed<16,16>,ap_fixed<16,16,AP_RND,AP_SAT>"  # 2 x 2, and the network as written
-VOLATILE = ("seconds", "pid", "compiled")  # differ between runs by nature
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def serial(job: sweep.Job, configs: list, tmp_path_factory: pytest.TempPathFacto
 
 
 def stable(rows: list[dict]) -> list[dict]:
-    return [{k: v for k, v in r.items() if k not in VOLATILE} for r in rows]
+    return [{k: v for k, v in r.items() if k not in sweep.VOLATILE} for r in rows]
 
 
 def lines(folder: Path) -> list[dict]:
