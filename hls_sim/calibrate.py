@@ -482,14 +482,16 @@ class QuantizedNetwork:
 def calibrate(net: FloatNetwork, images: Any, *, input_scale: float | None = None,
               input_type: str | Format = "ap_uint<8>", per_channel: bool = True,
               weight_t: str | Format = "ap_int<8>", bias_t: str | Format = "ap_int<16>",
-              factor_bits: int = FACTOR_BITS) -> QuantizedNetwork:
+              factor_bits: int = FACTOR_BITS, percentile: float = 100.0) -> QuantizedNetwork:
     """Quantize ``net`` with scales from ``images`` (real values, ``[N][C][H][W]``); see the
     module docstring for the rules.
 
     ``input_scale``: the real value of one unit of the input type (1/255 for pixels as
     [0, 1] reals); None: the images' largest value maps to the top of ``input_type``.
     ``per_channel``: symmetric weight scales (and factors) per output channel, else per tensor.
-    Raises ValueError naming what is wrong."""
+    ``percentile``: each tensor's scale reaches this percentile of its values over the images
+    (of their magnitudes for a signed type) instead of the largest (100): outliers above it
+    saturate. Raises ValueError naming what is wrong."""
     x = _images(images)
     nodes = check_network(net, x.shape[1:])
     in_t = _format(input_type, "input_type")
@@ -500,6 +502,9 @@ def calibrate(net: FloatNetwork, images: Any, *, input_scale: float | None = Non
         raise ValueError(f"per_channel: expected true or false, got {per_channel!r}")
     if isinstance(factor_bits, bool) or not isinstance(factor_bits, int) or not 4 <= factor_bits <= 52:
         raise ValueError(f"factor_bits: expected an integer 4..52, got {factor_bits!r}")
+    if isinstance(percentile, bool) or not isinstance(percentile, (int, float, np.floating)) \
+            or not 50 <= float(percentile) <= 100:
+        raise ValueError(f"percentile: expected a number in [50, 100], got {percentile!r}")
     if input_scale is not None:
         if isinstance(input_scale, bool) or not isinstance(input_scale, (int, float, np.floating)) \
                 or not math.isfinite(float(input_scale)) or not input_scale > 0:
@@ -507,7 +512,7 @@ def calibrate(net: FloatNetwork, images: Any, *, input_scale: float | None = Non
         input_scale = float(input_scale)
 
     types = _tensor_types(nodes, in_t)
-    peaks = _peaks(nodes, x, types)
+    peaks = _peaks(nodes, x, types, float(percentile))
     notes: list[str] = []
     if not in_t.signed and (x < 0).any():
         notes.append(f"{int((x < 0).sum())} negative input value(s) clip to 0 in {in_t}")
@@ -567,14 +572,22 @@ def _tensor_types(nodes: list[_Node], in_t: Format) -> dict[str, Format]:
     return types
 
 
-def _peaks(nodes: list[_Node], x: np.ndarray, types: dict[str, Format]) -> dict[str, float]:
+def _peaks(nodes: list[_Node], x: np.ndarray, types: dict[str, Format],
+           percentile: float = 100.0) -> dict[str, float]:
     """The largest float value of every tensor over the images (largest magnitude for a
-    signed type): what its scale must reach."""
+    signed type), or that percentile of them: what its scale must reach."""
     peaks = dict.fromkeys(types, 0.0)
+    seen: dict[str, list[np.ndarray]] = {t: [] for t in types}
     for img in x:
         for t, v in _run_float(nodes, img):
-            m = float(np.abs(v).max() if types[t].signed else v.max())
-            peaks[t] = max(peaks[t], m)
+            v = np.abs(v) if types[t].signed else v
+            if percentile < 100:
+                seen[t].append(np.ravel(v))
+            else:
+                peaks[t] = max(peaks[t], float(v.max()))
+    if percentile < 100:
+        peaks = {t: max(0.0, float(np.percentile(np.concatenate(seen[t]), percentile)))
+                 for t in types}
     for nd in nodes:  # relu with a top: the top maps to max(out_t), where relu saturates
         if nd.layer.top is not None:
             peaks[nd.layer.name] = float(nd.layer.top)

@@ -414,6 +414,13 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
     click.echo(f"next      hls-sim report {shlex.quote(str(written[0]))}")
 
 
+def _percentile(text: str) -> float:
+    p = _parse_number(text)
+    if not 50 <= p <= 100:
+        raise UserError(f"--percentile: {text!r}: expected a number from 50 to 100")
+    return p
+
+
 @main.command("import")
 @click.argument("model_file", metavar="MODEL.onnx")
 @click.option("-c", "--calibration", "calib", metavar="CALIBRATION",
@@ -437,6 +444,9 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
 @click.option("--linear-type", metavar="TYPE", help="out_t without one (default "
                                                      "ap_fixed<8,8,AP_TRN,AP_SAT>).")
 @click.option("--acc-type", metavar="TYPE", help="acc_t (default ap_int<32>).")
+@click.option("--percentile", metavar="P", default="100", show_default=True,
+              help="Float models: activation scales reach this percentile of each tensor's "
+                   "calibration values (50..100; 100: the largest), so outliers saturate.")
 @click.option("--nearest", is_flag=True, help="QONNX: where a factor, a bias or a rounding "
               "mode has no exact fixed-point form, use the nearest one (and say so) instead of "
               "refusing.")
@@ -447,7 +457,8 @@ def quantize_cmd(weight_file: str, calib_file: str, bias_file: str | None, out_d
 def import_cmd(model_file: str, calib: str | None, out_dir: str, name: str | None,
                per_channel: bool, weight_type: str, bias_type: str, input_type: str,
                input_scale: str | None, relu_type: str | None, linear_type: str | None,
-               acc_type: str | None, nearest: bool, no_check: bool, force: bool) -> None:
+               acc_type: str | None, percentile: str, nearest: bool, no_check: bool,
+               force: bool) -> None:
     """Import a float ONNX model: calibrate it on CALIBRATION and write a network file (its
     integer weights and float: blocks) for hls-sim run, report, golden and csim. A QONNX
     model (Quant nodes) is taken as it is quantized: nothing is calibrated, the type options
@@ -469,7 +480,7 @@ def import_cmd(model_file: str, calib: str | None, out_dir: str, name: str | Non
         res = import_model(model_file, calib, name=name, per_channel=per_channel,
                            weight_t=weight_type, bias_t=bias_type, input_type=input_type,
                            input_scale=scale, relu_t=relu_type, linear_t=linear_type,
-                           acc_t=acc_type, nearest=nearest)
+                           acc_t=acc_type, nearest=nearest, percentile=_percentile(percentile))
         files = model_copy(res.files, out_dir, f"{res.stem}.onnx", model_file)
         check_outputs(out_dir, tuple(files), force)  # NAME.onnx too (a float model's copy)
         written = write_files(out_dir, files, OutputError)

@@ -805,7 +805,8 @@ def import_model(model_path: str | Path, calibration: str | Path | None, *,
                  bias_t: str = "ap_int<16>", input_type: str = "ap_uint<8>",
                  input_scale: float | None = None, relu_t: str | None = None,
                  linear_t: str | None = None, acc_t: str | None = None,
-                 factor_bits: int | None = None, nearest: bool = False) -> Result:
+                 factor_bits: int | None = None, nearest: bool = False,
+                 percentile: float = 100.0) -> Result:
     """Import ``model_path`` and calibrate it on ``calibration`` (a ``.npy`` batch of real
     inputs, or a folder of images read as pixel / 255): nothing is written. ``relu_t`` /
     ``linear_t``: out_t of the layers with weights with / without a relu; ``acc_t`` theirs.
@@ -830,11 +831,13 @@ def import_model(model_path: str | Path, calibration: str | Path | None, *,
     net = _with_types(imp.network, relu_t, linear_t, acc_t)
     q = calibrate(net, x, input_scale=input_scale if input_scale is not None else scale,
                   input_type=input_type, per_channel=per_channel, weight_t=weight_t, bias_t=bias_t,
-                  factor_bits=FACTOR_BITS if factor_bits is None else factor_bits)
+                  factor_bits=FACTOR_BITS if factor_bits is None else factor_bits,
+                  percentile=percentile)
     stem = name if name is not None else stem_of(model_path)
     how = (f"weights symmetric per {'output channel' if per_channel else 'tensor'} in {weight_t}, "
-           f"bias {bias_t}, input {input_type}; activation scales from the largest value on "
-           f"{len(x)} calibration image(s) ({Path(calibration).name})")
+           f"bias {bias_t}, input {input_type}; activation scales from the "
+           + ("largest value" if percentile >= 100 else f"{percentile:g}th percentile of the values")
+           + f" on {len(x)} calibration image(s) ({Path(calibration).name})")
     header = (f"Written by `hls-sim import` from the ONNX model {Path(model_path).name!r}:",
               _one_line(how) + ".")
     copy = f"{stem}.onnx"  # the float reference of hls-sim report, next to the network file

@@ -332,3 +332,24 @@ def test_example_files_regenerate_byte_for_byte(tmp_path: Path):
         else:
             assert p.read_bytes() == (WEIGHTS / rel).read_bytes(), \
                 f"{rel} differs from the committed file: rerun python weights/make_encdec.py"
+
+
+def test_percentile_scales_reach_that_percentile_not_the_largest_value():
+    """calibrate(percentile=P): a tensor's scale puts the P-th percentile of its calibration
+    values (magnitudes where signed) at the top of its type, so the largest ones saturate."""
+    from hls_sim.calibrate import forward
+
+    net, x = tiny(), _images()
+    full = calibrate(net, x, input_scale=1 / 255)
+    p99 = calibrate(net, x, input_scale=1 / 255, percentile=99)
+    y = forward(net, x)
+    for name in ("dw", "pw"):  # no merge joins their scales to another tensor's
+        t = full.types[name]
+        want = float(np.percentile(y[name], 99)) / t.max_value
+        assert p99.scales[name] == pytest.approx(want, rel=1e-6)  # rounded up to 24 bits
+        assert p99.scales[name] < full.scales[name]
+        assert (y[name] > p99.scales[name] * t.max_value).mean() == pytest.approx(0.01, abs=0.005)
+    assert calibrate(net, x, input_scale=1 / 255, percentile=100).scales == full.scales
+    for bad in (49, 100.5, float("nan"), True):
+        with pytest.raises(ValueError, match="percentile"):
+            calibrate(net, x, input_scale=1 / 255, percentile=bad)

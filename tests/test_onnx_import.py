@@ -635,6 +635,18 @@ def test_calibration_that_does_not_fit_is_refused(tmp_path: Path):
     assert not (tmp_path / "out").exists()
 
 
+def test_percentile_option_is_checked_and_said(tmp_path: Path):
+    onnx.save(_single("relu-alone"), tmp_path / "m.onnx")
+    np.save(tmp_path / "calib.npy", _images(2, 3, 8, 8))
+    args = ["import", str(tmp_path / "m.onnx"), "-c", str(tmp_path / "calib.npy"), "--no-check"]
+    bad = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "bad"), "--percentile", "20"])
+    assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
+    assert "--percentile" in bad.output and not (tmp_path / "bad").exists()
+    ok = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "ok"), "--percentile", "99.9"])
+    assert ok.exit_code == 0, ok.output
+    assert "99.9th percentile" in (tmp_path / "ok" / "m.yaml").read_text()
+
+
 def test_without_onnx_the_extra_is_named(monkeypatch):  # noqa: ANN001
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(OnnxImportError, match=r"pip install 'hls-sim\[onnx\]'"):
