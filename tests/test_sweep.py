@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import distributed  # noqa: F401 - a test dependency (the `test` extra): missing is an error
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -20,8 +21,6 @@ from hls_sim import sweep
 from hls_sim.cli import main
 from hls_sim.network import NetworkError
 from tests.test_eval import NET, scene_batch
-
-pytest.importorskip("distributed")
 
 VARY = "head.acc_t=ap_int<12>,ap_int<18>"
 QD = "head.qd_t=ap_fixed<16,16>,ap_fixed<16,16,AP_RND,AP_SAT>"  # 2 x 2, and the network as written
@@ -191,8 +190,7 @@ def _free_port() -> int:
 def test_dask_scheduler_and_two_workers(job: sweep.Job, configs: list, serial, tmp_path: Path) -> None:  # noqa: ANN001
     """`dask scheduler` and two `dask worker` processes on 127.0.0.1, used by address."""
     dask = Path(sys.executable).with_name("dask")
-    if not dask.exists():
-        pytest.skip("the dask command is not installed")
+    assert dask.exists(), f"{dask}: the dask command (dask[distributed], the test extra) is missing"
     port = _free_port()
     addr = f"tcp://127.0.0.1:{port}"
     env = dict(os.environ, **sweep.WORKER_ENV)
