@@ -206,12 +206,16 @@ def sigterm_exits() -> Iterator[None]:
 
     old = signal.signal(signal.SIGTERM, handler)
     old_hook, sys.unraisablehook = sys.unraisablehook, unraisable
+    terminating = False
     try:
         yield
     except Terminated:
+        terminating = True
         print("hls-sim: interrupted by SIGTERM; temporary files removed, nothing written",
               file=sys.stderr, flush=True)
         raise
     finally:
         signal.signal(signal.SIGTERM, old)
-        sys.unraisablehook = old_hook
+        # on the way out after SIGTERM, objects the signal left half-built (numba's LLVM
+        # handles) fail in their destructors: noise under the one line above, not news
+        sys.unraisablehook = (lambda info: None) if terminating else old_hook
