@@ -905,6 +905,17 @@ class _Checks:
         for key in sorted(set(self.index) - known):
             self.bad(INDEX, f"{key}: not a line of this set (manifest.json has no such tensor)")
 
+    def config_id(self, made: str | None, source: str, how: str, select: str, macro: str) -> None:
+        """The manifest's configuration id is the one ``source`` gives (``made``; None: not
+        readable) and the one the header ``select`` defines as ``macro``."""
+        cid = _get(self.m, "config_id")
+        if made is not None and made != cid:
+            self.bad(source, f"{how}its configuration id is {made}, manifest.json says {cid}")
+        if isinstance(cid, str):
+            text = self.read_text(select)
+            if text is not None and f'#define {macro} "{cid}"' not in text:
+                self.bad(select, f"does not define configuration {cid}, manifest.json's")
+
     def read_text(self, name: str) -> str | None:
         if name not in self.scans:
             return None
@@ -974,16 +985,11 @@ def _verify_layer_set(d: Path, m: dict) -> Verification:
                          "elements_input", "elements_output"} | {f"elements_{n}" for n in fixed})
 
     # the configuration id is the layer header's
-    cid = _get(m, "config_id")
+    made = None
     if isinstance(_get(m, "kernel", "name"), str):
         header = ck.read_text(CONFIG_HEADER)
-        if header is not None and config_id(m["kernel"]["name"], header) != cid:
-            bad(CONFIG_HEADER, f"its configuration id is {config_id(m['kernel']['name'], header)}, "
-                               f"manifest.json says {cid}")
-    if isinstance(cid, str):
-        text = ck.read_text(SELECT_HEADER)
-        if text is not None and f'#define HLS_SIM_GOLDEN_CONFIG_ID "{cid}"' not in text:
-            bad(SELECT_HEADER, f"does not define configuration {cid}, manifest.json's")
+        made = None if header is None else config_id(m["kernel"]["name"], header)
+    ck.config_id(made, CONFIG_HEADER, "", SELECT_HEADER, "HLS_SIM_GOLDEN_CONFIG_ID")
     return ck.result()
 
 

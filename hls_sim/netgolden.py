@@ -639,15 +639,9 @@ def verify_network_set(d: Path, m: dict) -> Verification:
                 ck.agree(key, elements[tensor], f"manifest.json's tensor {tensor} has elements")
         ck.unknown_keys(known)
 
-    cid = _get(m, "config_id")
     header, source = ck.read_text(NET_HEADER), ck.read_text(NET_SOURCE)
-    if header is not None and source is not None and net_config_id(header, source) != cid:
-        bad(NET_HEADER, f"with {NET_SOURCE}, its configuration id is "
-                        f"{net_config_id(header, source)}, manifest.json says {cid}")
-    if isinstance(cid, str):
-        text = ck.read_text(NET_TB_HEADER)
-        if text is not None and f'#define HLS_SIM_NET_CONFIG_ID "{cid}"' not in text:
-            bad(NET_TB_HEADER, f"does not define configuration {cid}, manifest.json's")
+    made = None if header is None or source is None else net_config_id(header, source)
+    ck.config_id(made, NET_HEADER, f"with {NET_SOURCE}, ", NET_TB_HEADER, "HLS_SIM_NET_CONFIG_ID")
     return ck.result()
 
 

@@ -446,6 +446,9 @@ def _manifest_edit(d: Path, fn) -> None:  # noqa: ANN001
      ["input_2.bin: not listed in manifest.json"]),
     (lambda d: _edit(d / "hls_sim_layer.h", "ap_int<32>", "ap_int<33>"),
      ["hls_sim_layer.h: sha256 differs", "hls_sim_layer.h: its configuration id is "]),
+    (lambda d: _edit(d / "hls_sim_golden.h", '#define HLS_SIM_GOLDEN_CONFIG_ID "',
+                     '#define HLS_SIM_GOLDEN_CONFIG_ID "x'),
+     ["hls_sim_golden.h: sha256 differs", "hls_sim_golden.h: does not define configuration "]),
 ])
 def test_verify_names_every_bad_file(golden_set, tmp_path, damage, bad):
     d = tmp_path / "g"

@@ -349,6 +349,9 @@ def test_verify_an_intact_network_set(golden_set):
     (lambda d: _edit(d / "hls_sim_net_top.cpp", "th * 8 - 1", "th * 8"),
      ["hls_sim_net_top.cpp: sha256 differs", "hls_sim_net.h: with hls_sim_net_top.cpp, its "
       "configuration id is "]),
+    (lambda d: _edit(d / "hls_sim_net_tb.h", '#define HLS_SIM_NET_CONFIG_ID "',
+                     '#define HLS_SIM_NET_CONFIG_ID "x'),
+     ["hls_sim_net_tb.h: sha256 differs", "hls_sim_net_tb.h: does not define configuration "]),
     (lambda d: (d / "l6_sum_out_0.dat").unlink(), ["l6_sum_out_0.dat: missing"]),
 ])
 def test_verify_names_every_bad_file(golden_set, tmp_path, damage, bad):
