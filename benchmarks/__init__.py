@@ -11,6 +11,7 @@ BENCHMARKS = {
     "kernels": kernels.run,        # numba conv1x1 / dw_conv3x3 vs g++ -O2
     "layers": layers.run,          # numba conv2d / conv_transpose / upsample vs g++ -O2
     "warm_start": warm_start.run,  # a fresh process, numba cache warm, vs a 2 s limit
+    "new_config": warm_start.new_configuration,  # first result of a new configuration, vs 5 s
     "network": network.run,        # the example network on 3x256x512 vs g++ top, float32
     "sweep": sweep.run,            # a sweep on Dask: 2 workers vs 1, per-task overhead
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -21,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, metavar="N",
                     help="threads for numba and APyTypes (default: theirs; the C++ uses one)")
     args = ap.parse_args(argv)
+    # the speed rows time the kernels compiled for their configuration (hls_sim.jit.kernel);
+    # new_config sets its own mode per process
+    os.environ["HLS_SIM_KERNELS"] = "specialised"
     if args.threads:
         set_threads(args.threads)
 

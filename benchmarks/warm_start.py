@@ -4,17 +4,28 @@
 conv1x1 once), the user's ``hls-sim run weights/conv1x1.yaml`` (1 s), and the commands that
 compile nothing, ``hls-sim type`` and ``hls-sim --help`` (0.3 s: they never import numba).
 Add or swap entries there.
+
+:func:`new_configuration` times ``hls-sim run`` on weights/conv2d.yaml with an accumulator
+width not compiled before (a new one each time, in a numba cache folder of the benchmark's
+own, removed after): the first result of a new configuration, from the generic kernel (limit
+5 s; the generic build itself, compiled once per install, is compiled untimed first), and, for
+comparison, the same with ``--kernels specialised`` (compiling first).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
+import shutil
 import subprocess
 import sys
 import time
+import tempfile
 from pathlib import Path
 
 from benchmarks.common import REPO, Row, fmt_time
+from hls_sim.jit import cache_dir
 
 SNIPPET = """
 import json, time
@@ -45,9 +56,9 @@ COMMANDS = {
 }
 
 
-def run_once(cmd: list[str]) -> tuple[float, str]:
+def run_once(cmd: list[str], env: dict | None = None) -> tuple[float, str]:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True, env=env)
     return time.perf_counter() - start, proc.stdout
 
 
@@ -72,3 +83,53 @@ def run(quick: bool) -> list[Row]:
                              f"{fmt_time(extra['first_call_s'])} (loads numba's cached code)")
         rows.append(Row(name, what, wall, "limit", limit, target=1.0, extra=extra))
     return rows
+
+
+NEW_CONFIG_LIMIT = 5.0
+_WIDTHS = list(range(19, 32))  # acc_t ap_int<W>: a configuration per width (int64 path)
+
+
+def _new_layer(folder: Path, used: set[int]) -> Path:
+    """weights/conv2d.yaml with an acc_t width not used before in this run (random, so that
+    a rerun of the benchmark is unlikely to meet one it has compiled specialised)."""
+    w = random.choice([w for w in _WIDTHS if w not in used])
+    used.add(w)
+    text = (REPO / "weights" / "conv2d.yaml").read_text() + f"types: {{acc_t: 'ap_int<{w}>'}}\n"
+    p = folder / f"conv2d_acc{w}.yaml"
+    p.write_text(text)
+    return p
+
+
+def new_configuration(quick: bool) -> list[Row]:
+    """The first result of a new configuration, whole process: auto (the generic kernel)
+    against the 5 s limit, and against the same run compiling the specialised kernel first."""
+    repeat = 1 if quick else 3
+    used: set[int] = set()
+    walls: dict[str, list[float]] = {"auto": [], "specialised": []}
+    tag = f"bench-new-config-{os.getpid()}"  # a numba cache of its own: nothing compiled before
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            _new_configurations(Path(tmp), tag, repeat, used, walls)
+    finally:
+        shutil.rmtree(cache_dir(tag), ignore_errors=True)
+    first, compiled = min(walls["auto"]), min(walls["specialised"])
+    what = "hls-sim run weights/conv2d.yaml, a new acc_t (never compiled), whole process"
+    extra = dict(repeat=repeat, walls=walls)
+    return [Row("new_config", what + ": first result (generic kernel)", first, "limit",
+                NEW_CONFIG_LIMIT, target=1.0, extra=extra),
+            Row("new_config_vs_compile", "the same", first,
+                "--kernels specialised (compiles first)", compiled, extra=extra)]
+
+
+def _new_configurations(tmp: Path, tag: str, repeat: int, used: set[int],
+                        walls: dict[str, list[float]]) -> None:
+    base = {**os.environ, "HLS_SIM_NUMBA_CACHE_TAG": tag}
+    run_once([*_hls_sim(), "run", str(_new_layer(tmp, used))], {**base, "HLS_SIM_KERNELS": "auto"})  # the generic build, once per install: untimed
+    for _ in range(repeat):
+        for mode in walls:
+            env = {**base, "HLS_SIM_KERNELS": mode}
+            wall, out = run_once([*_hls_sim(), "run", str(_new_layer(tmp, used))], env)
+            line = next(ln for ln in out.splitlines() if ln.startswith("kernel"))
+            if ("generic kernel" in line) != (mode == "auto"):
+                raise RuntimeError(f"{mode}: not a new configuration? {line}")
+            walls[mode].append(wall)

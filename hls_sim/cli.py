@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import os
 import re
 import shlex
 import sys
@@ -14,6 +15,7 @@ import sys
 import click
 
 from hls_sim.files import sigterm_exits
+from hls_sim.jit import KERNEL_MODES, kernel_mode
 from hls_sim.types import parse
 
 
@@ -28,8 +30,19 @@ class UserError(click.ClickException):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hls-sim")
-def main() -> None:
+@click.option("--kernels", type=click.Choice(KERNEL_MODES), default=None,
+              help="Machine code of the kernels: auto (default: specialised when compiled, "
+                   "else the generic kernel at once), specialised (compile each new "
+                   "configuration first, 5-10 s, for 10-20x faster calls) or generic. "
+                   "Also $HLS_SIM_KERNELS.")
+def main(kernels: str | None) -> None:
     """Bit-accurate, fast simulation of fixed-point Vitis HLS kernels."""
+    if kernels is not None:
+        os.environ["HLS_SIM_KERNELS"] = kernels  # worker processes (sweep) inherit it
+    try:
+        kernel_mode()
+    except ValueError as e:
+        raise UserError(str(e)) from None
 
 
 def _parse_number(text: str) -> float:

@@ -13,9 +13,14 @@ first compiled function is defined, so commands that compile nothing (``hls-sim 
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
+import inspect
 import os
+import textwrap
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -43,14 +48,14 @@ def sources_digest(root: Path = PACKAGE, parts: tuple[str, ...] | None = None) -
     return h.hexdigest()[:16]
 
 
-def cache_dir() -> Path:
+def cache_dir(tag: str | None = None) -> Path:
     """Where compiled kernels are kept: one folder per version of the compiled sources.
 
-    ``$HLS_SIM_NUMBA_CACHE_TAG`` gives a process a folder of its own (a clean cache to time
-    compilation, say); processes may share one folder (see :func:`_lock_the_disk_cache`).
+    ``$HLS_SIM_NUMBA_CACHE_TAG`` (or ``tag``) gives a process a folder of its own (a clean
+    cache to time compilation, say); processes may share one (see :func:`_lock_the_disk_cache`).
     """
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    tag = os.environ.get("HLS_SIM_NUMBA_CACHE_TAG", "")
+    tag = os.environ.get("HLS_SIM_NUMBA_CACHE_TAG", "") if tag is None else tag
     if tag and not tag.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"HLS_SIM_NUMBA_CACHE_TAG={tag!r}: letters, digits, - and _ only")
     name = f"numba-{sources_digest(PACKAGE, COMPILED_SOURCES)}" + (f"-{tag}" if tag else "")
@@ -145,6 +150,142 @@ def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:
     """``numba.njit`` with the project's policy; use bare (``@njit``) or as ``@njit(parallel=True)``."""
     decorate = numba_module().njit(parallel=parallel, **POLICY)
     return decorate(fn) if fn is not None else decorate
+
+
+# ---- per-configuration kernels: specialised machine code, or one generic build ---------------
+# A kernel twin is built per configuration: a closure whose captured names (widths, modes,
+# shapes) are constants to numba, so LLVM folds every conversion down to a few vector
+# instructions -- at 5-10 s of compilation per configuration. The same source also runs as a
+# *generic* kernel: one compiled function per kernel source in which those names are run-time
+# arguments, compiled once and cached for good, 10-20x slower per call. A configuration runs
+# the generic kernel until its specialised machine code exists (in this process or numba's disk
+# cache) or its generic calls have cost TIER_UP_SECONDS (then compiling pays for itself).
+KERNEL_MODES = ("auto", "specialised", "generic")
+TIER_UP_SECONDS = 5.0
+_mode_override: list[str] = []
+_last = threading.local()
+
+
+def kernel_mode() -> str:
+    """Which machine code per-configuration kernels run: ``auto`` (the default: specialised
+    when it exists, else generic until that has cost TIER_UP_SECONDS), ``specialised`` (compile
+    before the first call) or ``generic``; ``$HLS_SIM_KERNELS`` sets it, :func:`kernels` too."""
+    if _mode_override:
+        return _mode_override[-1]
+    mode = os.environ.get("HLS_SIM_KERNELS", "auto") or "auto"
+    if mode not in KERNEL_MODES:
+        raise ValueError(f"HLS_SIM_KERNELS={mode!r}: one of {', '.join(KERNEL_MODES)}")
+    return mode
+
+
+@contextlib.contextmanager
+def kernels(mode: str) -> Iterator[None]:
+    """Inside, per-configuration kernels run as ``mode`` says (see :func:`kernel_mode`)."""
+    if mode not in KERNEL_MODES:
+        raise ValueError(f"kernels: {mode!r} is not one of {', '.join(KERNEL_MODES)}")
+    _mode_override.append(mode)
+    try:
+        yield
+    finally:
+        _mode_override.pop()
+
+
+def last_variant() -> str | None:
+    """The variant (``specialised`` or ``generic``) of the last per-configuration kernel this
+    thread ran; None after :func:`forget_variant` if none ran since (plain Python)."""
+    return getattr(_last, "variant", None)
+
+
+def forget_variant() -> None:
+    _last.variant = None
+
+
+class Kernel:
+    """One configuration of a kernel twin (see :func:`kernel`): callable like the closure."""
+
+    def __init__(self, fn: Callable, parallel: bool):
+        self.fn, self.parallel = fn, parallel
+        self.constants = tuple(c.cell_contents for c in fn.__closure__ or ())
+        self.specialised: Any = None  # numba's dispatcher, made on first need
+        self.ready = False  # the specialised machine code is loaded
+        self.missing: set = set()  # argument types found missing from the disk cache
+        self.generic_seconds = 0.0
+
+    def __call__(self, *args: Any) -> Any:
+        mode = kernel_mode()
+        if mode == "generic" or (mode == "auto" and not self.ready
+                                 and self.generic_seconds < TIER_UP_SECONDS
+                                 and not self._loadable(args)):
+            generic = _generic(self.fn.__code__, self.fn, self.parallel)
+            warm = bool(generic.overloads)  # else this call also compiles or loads it: not counted
+            start = time.perf_counter()
+            out = generic(*args, *self.constants)
+            self.generic_seconds += (time.perf_counter() - start) if warm else 0.0
+            _last.variant = "generic"
+            return out
+        out = self.dispatcher()(*args)
+        self.ready = True
+        _last.variant = "specialised"
+        return out
+
+    def dispatcher(self) -> Any:
+        """numba's dispatcher of the specialised machine code (it compiles on first call)."""
+        if self.specialised is None:
+            self.specialised = njit(self.fn, parallel=self.parallel)
+        return self.specialised
+
+    def _loadable(self, args: tuple) -> bool:
+        """Whether the specialised machine code for ``args`` is in this process or numba's disk
+        cache (loading it if so), without compiling it."""
+        from numba.core.compiler_lock import global_compiler_lock
+
+        disp = self.dispatcher()
+        sig = tuple(disp.typeof_pyval(a) for a in args)
+        if sig in disp.overloads:
+            return True
+        if sig in self.missing:
+            return False
+        with global_compiler_lock:
+            cres = disp._cache.load_overload(sig, disp.targetctx)  # what numba's compile() does first
+            if cres is None:
+                self.missing.add(sig)
+                return False
+            disp.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+            disp.add_overload(cres)
+        return True
+
+
+def kernel(fn: Callable | None = None, *, parallel: bool = False) -> Any:
+    """Drop-in for :func:`njit` for a per-configuration kernel: a closure whose captured names
+    are its configuration's constants (ints, bools, None, tuples of them). It runs specialised
+    or generic as :func:`kernel_mode` says; both compute the same bits (tests check)."""
+    def decorate(f: Callable) -> Kernel:
+        return Kernel(f, parallel)
+
+    return decorate(fn) if fn is not None else decorate
+
+
+_GENERIC: dict[tuple, Any] = {}
+
+
+def _generic(code: Any, fn: Callable, parallel: bool) -> Any:
+    """The generic build of a kernel closure: its source compiled again with every captured
+    name as an extra trailing parameter (so the constants are arguments), one numba dispatcher
+    per kernel source, cached on disk like any other function."""
+    key = (code, parallel)
+    if key not in _GENERIC:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        node = tree.body[0]
+        assert isinstance(node, ast.FunctionDef), "a kernel is a plain def"
+        node.decorator_list = []
+        node.name = f"{fn.__name__}_generic"
+        node.args.args += [ast.arg(arg=n) for n in code.co_freevars]
+        ast.fix_missing_locations(tree)
+        ast.increment_lineno(tree, code.co_firstlineno - 1)  # tracebacks point at the source
+        scope: dict = {}
+        exec(compile(tree, code.co_filename, "exec"), fn.__globals__, scope)
+        _GENERIC[key] = njit(scope[node.name], parallel=parallel)
+    return _GENERIC[key]
 
 
 def __getattr__(name: str) -> Any:

@@ -436,6 +436,7 @@ class LayerStats:
     seconds: float = 0.0  # the kernel bodies, all images
     total_seconds: float = 0.0  # the whole layer: validation, kernel, reference
     path: str = "int64"
+    kernel: str = "specialised"  # the machine code of the last run (KernelResult.kernel)
     counters: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(COUNTER_NAMES, 0))
     max_abs_lsb: float | None = 0.0  # None: run without the reference
     sq_sum: float = 0.0
@@ -542,7 +543,7 @@ def _as_input(layer: Layer, role: str, arr: np.ndarray) -> np.ndarray:
 
 def _account(st: LayerStats, ly: Layer, res: KernelResult, reference: bool) -> None:
     st.seconds += res.seconds
-    st.path = res.path
+    st.path, st.kernel = res.path, res.kernel
     for n, v in res.counters.total().items():
         st.counters[n] += v
     if not reference:
@@ -615,6 +616,11 @@ def summary(run: NetworkRun) -> str:
                  + (f" x {n_img} images" if net.batched else "")
                  + f"; {_time(run.seconds)} in all: kernels {_time(kern)}, "
                  f"compiling/loading them {_time(run.compile_seconds)}")
+    generic = [st.name for st in run.stats if st.kernel == "generic"]
+    if generic:
+        lines.append(f"          generic kernels (not compiled for their configuration yet, 10-20x "
+                     f"slower calls): {', '.join(generic)}; `hls-sim --kernels specialised` "
+                     "compiles them once")
     lines.append("          tiles: rows x columns x channel groups of the accelerator's schedule; "
                  "max|e|, rms: each layer against its exact reference on the inputs it got "
                  "(LSBs of its out_t); differ: outputs more than 0.5 LSB away"

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hls_sim.files import write_files
+from hls_sim.jit import kernel_mode
 from hls_sim.kernels import KernelResult
 from hls_sim.kernels.hls_kernels import ROUNDED_BY
 from hls_sim.layer import Layer
@@ -202,10 +203,14 @@ def summary(run: LayerRun) -> str:
     if ly.description:
         lines.append(f"          {' '.join(ly.description.split())}")
     cpp = kind.legacy_cpp or f"{kind.cpp_function}<...>"
-    lines.append(f"kernel    {ly.kernel} (C++ {cpp}), {res.path} path: "
-                 f"{_ms(run.seconds)} per call"
+    lines.append(f"kernel    {ly.kernel} (C++ {cpp}), {res.path} path"
+                 + (", generic kernel" if res.kernel == "generic" else "")
+                 + f": {_ms(run.seconds)} per call"
                  + (f" (first call {_ms(run.first_seconds)}, with loading the compiled code)"
                     if run.first_seconds > 2 * run.seconds else ""))
+    if res.kernel == "generic" and kernel_mode() == "auto":
+        lines.append("          (this configuration's specialised kernel is not compiled yet: "
+                     "`hls-sim --kernels specialised run` compiles it once, for faster calls)")
     if kind.params:
         lines.append("params    " + ", ".join(f"{k} {v}" for k, v in geom.values))
     tensors = []

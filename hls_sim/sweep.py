@@ -12,9 +12,11 @@ rest of the network is as its file says. Its id is a digest of every type it set
 same configuration has the same id in any grid. ``bits`` is the sum of the widths of the
 types the sweep varies (what a narrower datapath saves).
 
-Execution (docs/eval.md): every configuration's kernels are compiled in this process first,
-one after the other, then the configurations fan out, one task each; the workers only load
-the compiled kernels (no worker spends a task compiling; hls_sim.jit locks numba's cache
+Execution (docs/eval.md): every configuration's kernels are made ready in this process first
+(compiled or loaded, as hls_sim.jit.kernel_mode says: the generic builds by default, each
+configuration's specialised code with ``--kernels specialised``), one after the other, then
+the configurations fan out, one task each; the workers only load the compiled kernels (no
+worker spends a task compiling; hls_sim.jit locks numba's cache
 index, so processes that do compile at once, e.g. remote workers, stay correct). Each finished configuration is appended to
 ``DIR/results.jsonl`` at once (flushed, fsynced); a sweep started again on the same folder
 skips the configurations already there. The table, the summary and the plot are written

@@ -30,7 +30,7 @@ def _check(stdout: str, report: dict, names: set[str]) -> None:
         assert sum(line.startswith(f"{name}: ") for line in lines) == 1  # its table row
         assert row["seconds"] > 0 and row["anchor_seconds"] > 0
         # the start-up rows, a float anchor and the Dask overhead have no bits to compare
-        if not name.startswith(("warm_start", "start_")) and not name.endswith("float32") \
+        if not name.startswith(("warm_start", "start_", "new_config")) and not name.endswith("float32") \
                 and name != "sweep overhead":
             assert row["identical"] is True, row
 
@@ -78,6 +78,7 @@ def test_all_benchmarks(every_benchmark):  # noqa: ANN001
     stdout, report = every_benchmark
     _check(stdout, report,
            {"quantize", "mul_cast", "conv1x1", "dw_conv3x3", *LAYER_ROWS,
-            "warm_start", "warm_start_cli", "start_type", "start_help", "network encdec g++", "network encdec float32",
+            "warm_start", "warm_start_cli", "start_type", "start_help", "new_config",
+            "new_config_vs_compile", "network encdec g++", "network encdec float32",
             "sweep 2 workers", "sweep overhead"})
     assert "ratio = anchor time / hls-sim time" in stdout

@@ -219,3 +219,25 @@ def test_a_full_disk_is_named_not_numpy_short_write(tmp_path):
     err = r.stderr.strip().splitlines()
     assert len(err) == 1 and "File too large" in err[0] and "requested" not in err[0], r.stderr
     assert not out.exists() or not [p for p in out.iterdir() if p.name.endswith(".npy")]
+
+
+def test_the_summary_says_which_machine_code_ran(monkeypatch):
+    """--kernels picks the kernels' machine code (hls_sim.jit.kernel_mode) and the kernel line
+    says when it was the generic kernel; auto adds how to get the specialised one."""
+    monkeypatch.setenv("HLS_SIM_KERNELS", "auto")  # the option sets it: restored after the test
+    layer = str(WEIGHTS / "conv2d.yaml")
+    generic = CliRunner().invoke(main, ["--kernels", "generic", "run", layer])
+    assert generic.exit_code == 0, generic.output
+    line = next(ln for ln in generic.output.splitlines() if ln.startswith("kernel"))
+    assert "int64 path, generic kernel:" in line and "not compiled yet" not in generic.output
+    from hls_sim import jit
+
+    with jit.kernels("generic"):
+        baseline = load_layer(layer).run().top.raw
+    monkeypatch.setenv("HLS_SIM_KERNELS", "auto")
+    with monkeypatch.context() as m:
+        m.setattr(jit.Kernel, "_loadable", lambda self, args: False)  # as on a fresh cache
+        auto = CliRunner().invoke(main, ["run", layer])
+    assert "generic kernel" in auto.output and "not compiled yet: `hls-sim --kernels specialised run`" in auto.output
+    assert auto.output.replace("\n", " ").count("0 of 30720 outputs differ") == 1
+    assert np.array_equal(baseline, load_layer(layer).run().top.raw)

@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 def test_numba_cache_is_keyed_on_the_compiled_sources(tmp_path):
@@ -117,3 +119,84 @@ def test_compiles_counts_what_numba_compiles_not_what_it_loads():
     with jit.compiles() as again:
         f(2)
     assert (len(first), len(again)) == (1, 0)
+
+
+# ---- per-configuration kernels: specialised or generic machine code ---------------------------
+KERNEL_MODULE = '''
+import sys
+from hls_sim import jit
+
+def build(scale, shift, clip):
+    @jit.kernel(parallel=True)
+    def scaled(x, out):
+        for i in jit.prange(x.size):
+            v = (x[i] * scale) >> shift
+            out[i] = min(v, clip) if clip is not None else v
+    return scaled
+'''
+
+RUN_KERNEL = '''
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import kernels_under_test as m
+from hls_sim import jit
+if len(sys.argv) > 3:
+    jit.TIER_UP_SECONDS = float(sys.argv[3])
+x = np.arange(-50, 50, dtype=np.int64)
+for scale, shift, clip in [(3, 1, None), (5, 2, 7), (7, 3, None)][:int(sys.argv[2])]:
+    k = m.build(scale, shift, clip)
+    seen = []
+    for _ in range(3):
+        out = np.empty_like(x)
+        k(x, out)
+        want = (x * scale) >> shift
+        assert (out == (np.minimum(want, clip) if clip is not None else want)).all()
+        seen.append(jit.last_variant())
+    print(",".join(seen))
+'''
+
+
+def _kernel_process(tmp_path: Path, mode: str, configs: int, tier_up: float | None = None) -> list[str]:
+    """Run RUN_KERNEL in a fresh process with its own numba cache: per configuration, the
+    variants of three calls."""
+    (tmp_path / "kernels_under_test.py").write_text(KERNEL_MODULE)
+    env = {**os.environ, "HLS_SIM_KERNELS": mode, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    args = [sys.executable, "-c", RUN_KERNEL, str(tmp_path), str(configs)]
+    out = subprocess.run(args + ([] if tier_up is None else [str(tier_up)]), env=env, cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_kernels_run_generic_until_specialised_code_exists(tmp_path):
+    """auto: a configuration whose specialised machine code is not compiled runs the one
+    generic build (the configuration as arguments, same results); once a process has compiled
+    the specialised code into the disk cache, the next process loads and runs it."""
+    assert _kernel_process(tmp_path, "auto", 2) == ["generic,generic,generic"] * 2
+    assert _kernel_process(tmp_path, "specialised", 1) == ["specialised,specialised,specialised"]
+    assert _kernel_process(tmp_path, "auto", 2) == ["specialised,specialised,specialised",
+                                                    "generic,generic,generic"]
+    assert _kernel_process(tmp_path, "generic", 1) == ["generic,generic,generic"]
+
+
+def test_kernels_tier_up_once_generic_calls_have_cost_enough(tmp_path):
+    """The first generic call (it compiles or loads the generic code) does not count; after
+    TIER_UP_SECONDS of generic calls the configuration compiles its specialised code."""
+    assert _kernel_process(tmp_path, "auto", 1, tier_up=1e-9) == ["generic,generic,specialised"]
+
+
+def test_kernel_mode_is_checked(monkeypatch):
+    from hls_sim import jit
+
+    monkeypatch.setenv("HLS_SIM_KERNELS", "fast")
+    with pytest.raises(ValueError, match="HLS_SIM_KERNELS='fast': one of auto, specialised, generic"):
+        jit.kernel_mode()
+    with jit.kernels("generic"):
+        assert jit.kernel_mode() == "generic"
+    with pytest.raises(ValueError, match="kernels: 'quick'"):
+        with jit.kernels("quick"):
+            pass
+    out = subprocess.run([sys.executable, "-m", "hls_sim.cli", "--kernels", "quick", "type", "ap_int<4>", "1"],
+                         capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 2 and "'quick' is not one of" in out.stderr

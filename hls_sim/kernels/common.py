@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+import hls_sim.jit as jit
 from hls_sim.jit import njit, prange, python
 from hls_sim.kernels.hls_config import KernelConfig, Plan
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES, N_COUNTERS
@@ -41,18 +42,19 @@ class KernelResult:
     counters: Counters
     seconds: float = 0.0
     path: str = "int64"
+    kernel: str = "specialised"  # the int64 path's machine code (hls_sim.jit): or "generic"; "python" on the exact path
 
 
 _COMPILED: dict[tuple, Callable] = {}
 
 
 def compiled(kind: Kind, geom: Geometry, config: KernelConfig, fast: bool) -> Callable:
-    """The twin of ``kind`` specialised for ``config`` and ``geom``: numba on the int64 path,
-    plain Python on the exact path. Built once per process; numba also caches the machine
-    code on disk."""
+    """The twin of ``kind`` for ``config`` and ``geom``: numba on the int64 path (specialised
+    or generic machine code, :func:`hls_sim.jit.kernel`), plain Python on the exact path.
+    Built once per process; numba also caches the machine code on disk."""
     key = (kind.name, geom, config, fast)
     if key not in _COMPILED:
-        _COMPILED[key] = kind.build(config.plan(), geom, njit if fast else python)
+        _COMPILED[key] = kind.build(config.plan(), geom, jit.kernel if fast else python)
     return _COMPILED[key]
 
 
@@ -144,13 +146,15 @@ def run(kind: Kind, geom: Geometry, config: KernelConfig | None, input: Any, top
         args = {r: _objects(a) for r, a in data.items()}
         path = "exact"
     ordered = [out if ts.role == "top" else args[ts.role] for ts in kind.tensors]
+    jit.forget_variant()
     start = time.perf_counter()
     kernel(*ordered, counters)
     seconds = time.perf_counter() - start
+    variant = jit.last_variant() or "python"
     # the twin writes raws of out_t only (its conversions): no range check needed
     result = APArray(c.out_t, _as_storage(c.out_t, out))
     per_channel = int(np.prod(geom.written_shape[1:]))
-    return KernelResult(result, Counters(counters, per_channel), seconds, path)
+    return KernelResult(result, Counters(counters, per_channel), seconds, path, variant)
 
 
 NARROW_PARALLEL = 1 << 16  # elements; below this numpy's copy is as fast

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hls_sim import jit
 from hls_sim.kernels import KernelConfig, run
 from hls_sim.kernels.kinds import get_kind
 from hls_sim.kernels.kind import Geometry
@@ -297,13 +298,15 @@ def families() -> dict[str, dict[str, Case]]:
     return out
 
 
-def twin_run(case: Case, inp: dict, **override):  # noqa: ANN201 - KernelResult
-    """``hls_sim.kernels.run`` on one case (``override``: parameters to change)."""
+def twin_run(case: Case, inp: dict, variant: str = "specialised", **override):  # noqa: ANN201
+    """``hls_sim.kernels.run`` on one case (``override``: parameters to change), a
+    KernelResult; ``variant``: which machine code (``hls_sim.jit.kernels``)."""
     params = {**case.run_params, **override}
-    if case.kind == "upsample" or case.kind in POOL_KINDS:
-        return run(case.kind, inp["input"], config=case.config, **params)
-    return run(case.kind, inp["input"], inp["weight"], inp["bias"], inp["factor"], case.config,
-               **params)
+    with jit.kernels(variant):
+        if case.kind == "upsample" or case.kind in POOL_KINDS:
+            return run(case.kind, inp["input"], config=case.config, **params)
+        return run(case.kind, inp["input"], inp["weight"], inp["bias"], inp["factor"], case.config,
+                   **params)
 
 
 def _warm_one(case_id: str) -> None:

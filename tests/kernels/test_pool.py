@@ -39,6 +39,17 @@ def twin(case_id: str):  # noqa: ANN201 - (inputs, KernelResult)
     return inp, twin_run(case, inp)
 
 
+@pytest.mark.parametrize("case_id", [i for i in IDS if BY_ID[i].preset not in POOL_EXACT])
+def test_generic_kernel_equals_the_specialised_one(compiled_twins, case_id):
+    """The generic machine code (hls_sim.jit.kernel) against the specialised twin that
+    test_pool_twin_equals_oracle proves: the same outputs, the same events."""
+    inp, res = twin(case_id)
+    gen = twin_run(BY_ID[case_id], inp, "generic")
+    assert (res.kernel, gen.kernel) == ("specialised", "generic")
+    assert np.array_equal(gen.top.raw, res.top.raw)
+    assert np.array_equal(gen.counters.per_channel, res.counters.per_channel)
+
+
 def _expected_overflow(case: Case) -> set[str]:
     """The counters that must fire in ``case`` (all others must stay 0)."""
     want = {POOL_NARROW[case.preset]} if case.preset in POOL_NARROW else set()

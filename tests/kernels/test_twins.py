@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from hls_sim import jit
 from hls_sim.kernels import KernelConfig, run
 from hls_sim.kernels.hls_kernels import COUNTER_NAMES
 from hls_sim.types import APArray, result_type
@@ -73,21 +75,25 @@ def stagewise(kernel: str, c: KernelConfig, inp: dict) -> tuple[np.ndarray, dict
     return out, {k: int(v) for k, v in counts.items()}
 
 
-def _run(kernel: str, c: KernelConfig, inp: dict):
-    return run(kernel, inp["bottom"], inp["weight"], inp["bias"], inp["factor"], c, top=inp["top"])
+def _run(kernel: str, c: KernelConfig, inp: dict, variant: str = "specialised"):
+    with jit.kernels(variant):
+        return run(kernel, inp["bottom"], inp["weight"], inp["bias"], inp["factor"], c, top=inp["top"])
 
 
 def _conv1x1(bottom, top, weight, bias, factor, config=None):  # noqa: ANN001, ANN202
     return run("conv1x1", bottom, weight, bias, factor, config, top=top)
 
 
+@pytest.mark.parametrize("variant", ["specialised", "generic"])
 @pytest.mark.parametrize("kernel, name", CASES)
-def test_twin_matches_oracle_and_stagewise_model(kernel, name):
+def test_twin_matches_oracle_and_stagewise_model(kernel, name, variant):
+    """Both machine codes of the twin (hls_sim.jit.kernel): constants folded, and the one
+    generic build with the configuration as arguments."""
     fields, scale = ALL[name]
     c = config_of(fields)
     inp = make_inputs(kernel, c, scale, seed=seed_of(kernel, name))
-    res = _run(kernel, c, inp)
-    assert res.path == "int64"
+    res = _run(kernel, c, inp, variant)
+    assert (res.path, res.kernel) == ("int64", variant)
     top = res.top.raw
     for co, h, w in kernel_oracle.sample_positions(kernel, 200, seed=1):
         assert top[co, h, w] == kernel_oracle.output(kernel, c, inp, co, h, w), (co, h, w)
@@ -154,7 +160,8 @@ def test_inputs_are_validated():
 
 
 def test_second_process_loads_compiled_kernels_from_cache():
-    """No numba compilation on a second run (numba's own counters say so, no timing)."""
+    """No numba compilation on a second run (numba's own counters say so, no timing): the
+    specialised machine code is loaded from the disk cache."""
     code = ("import numpy as np\n"
             "from hls_sim.kernels import KINDS, KernelConfig, run\n"
             "from hls_sim.kernels.common import compiled\n"
@@ -166,9 +173,12 @@ def test_second_process_loads_compiled_kernels_from_cache():
             "    z = np.zeros(g.shape('input'), np.int64)\n"
             "    run(name, z, np.zeros(g.shape('weight'), np.int64), np.zeros(16, np.int64), 0, c, **p)\n"
             "    k = compiled(kind, g, c, True)\n"
-            "    print(name, sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))\n")
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+            "    s = k.dispatcher().stats\n"
+            "    print(name, sum(s.cache_hits.values()), sum(s.cache_misses.values()))\n")
+    env = {**os.environ, "HLS_SIM_KERNELS": "specialised"}
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         env=env).stdout
     for line in out.splitlines():
         name, hits, misses = line.split()
         assert (int(hits), int(misses)) == (1, 0), line
