@@ -16,15 +16,18 @@ from hls_sim.toolchain import ToolchainError
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes, kernels as a first run gets them: a smoke run")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these")
     ap.add_argument("--threads", type=int, metavar="N",
                     help="threads for numba and APyTypes (default: theirs; the C++ uses one)")
     args = ap.parse_args(argv)
     # the speed rows time the kernels compiled for their configuration (hls_sim.jit.kernel);
-    # new_config sets its own mode per process
-    os.environ["HLS_SIM_KERNELS"] = "specialised"
+    # new_config sets its own mode per process. --quick, a smoke run of the harness (the test
+    # suite runs it), takes the kernels as a user's first run would (auto: the generic ones,
+    # the same bits) instead of compiling a dozen configurations.
+    os.environ["HLS_SIM_KERNELS"] = "auto" if args.quick else "specialised"
     if args.threads:
         set_threads(args.threads)
 

@@ -4,7 +4,8 @@ Every compiled function in hls-sim is made with :func:`njit` from here: results 
 cached on disk, per version of the sources compiled code can reach (a second run pays no
 compilation), the GIL is released, and fastmath is never on (the kernels are bit-accurate
 integer code; reassociation or flush-to-zero would change answers). ``parallel=True`` is
-opt-in per function, for loops that are safe to split.
+opt-in per function, for loops that are safe to split. A kernel twin built per configuration
+is made with :func:`kernel` instead: it runs specialised or generic machine code (below).
 
 numba itself (about 0.15 s to import, more to load cached code) is imported only when the
 first compiled function is defined, so commands that compile nothing (``hls-sim type``,
@@ -157,7 +158,7 @@ def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:
 # shapes) are constants to numba, so LLVM folds every conversion down to a few vector
 # instructions -- at 5-10 s of compilation per configuration. The same source also runs as a
 # *generic* kernel: one compiled function per kernel source in which those names are run-time
-# arguments, compiled once and cached for good, 10-20x slower per call. A configuration runs
+# arguments, compiled once and cached for good, 1.5-20x slower per call. A configuration runs
 # the generic kernel until its specialised machine code exists (in this process or numba's disk
 # cache) or its generic calls have cost TIER_UP_SECONDS (then compiling pays for itself).
 KERNEL_MODES = ("auto", "specialised", "generic")
