@@ -173,7 +173,7 @@ SELF_KILL = ("#!{python}\nimport os, signal\nsignal.signal(signal.{sig}, signal.
              "os.kill(os.getpid(), signal.{sig})\n")
 
 
-def testbench(name: str, path: Path) -> Path:
+def stand_in(name: str, path: Path) -> Path:
     body = TESTBENCHES[name][0]
     if body is not None:
         return script(path, body + "\n")
@@ -186,7 +186,7 @@ def testbench(name: str, path: Path) -> Path:
 def test_each_testbench_outcome_has_its_exit_status_and_words(name, tmp_path, fake_headers,
                                                               monkeypatch, private_tmp):
     _, status, words = TESTBENCHES[name]
-    tb = testbench(name, tmp_path / "tb")
+    tb = stand_in(name, tmp_path / "tb")
     monkeypatch.setenv("CXX", sys.executable)  # found, never run: the build is stubbed
     monkeypatch.setattr(csim, "build_testbench", lambda *a, **k: tb)
     r = csim_cli(SEED, "--ap-types", str(fake_headers))
