@@ -58,20 +58,19 @@ class QuantizeError(ValueError):
 def float_sums(kernel: str, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Sums of products of every written output in float64, ``[..., 16, 32, 64]``.
 
-    ``x``: padded input ``[..., 16, 34, 66]`` (leading axes: samples); the same index mapping
-    as the kernels (conv1x1 reads h 0..31, w 0..63; the depthwise 3x3 the one-pixel halo).
+    ``x``: padded input ``[..., 16, 34, 66]`` (leading axes: samples); the kind's own index
+    mapping (the registry's ``sums``: conv1x1 reads h 0..31, w 0..63; the depthwise 3x3 the
+    one-pixel halo).
     """
+    if kernel not in SEED_KINDS:
+        raise ValueError(f"no float model for kernel {kernel!r}")
+    kind = SEED_KINDS[kernel]
+    geom = kind.geometry()
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
-    if kernel == "conv1x1":
-        return np.einsum("ok,...khw->...ohw", w, x[..., 0:TILE_H, 0:TILE_W], optimize=True)
-    if kernel == "dw_conv3x3":
-        s = np.zeros(x.shape[:-2] + (TILE_H, TILE_W), dtype=np.float64)
-        for i in range(3):
-            for j in range(3):
-                s += w[:, i, j, None, None] * x[..., i:i + TILE_H, j:j + TILE_W]
-        return s
-    raise ValueError(f"no float model for kernel {kernel!r}")
+    flat = x.reshape((-1,) + x.shape[-3:])
+    out = np.stack([kind.sums(geom, xs, w) for xs in flat]) if len(flat) else np.zeros((0, *TILE))
+    return out.reshape(x.shape[:-3] + out.shape[1:])
 
 
 def float_layer(layer: Any, weight: np.ndarray, bias: np.ndarray | None, x: np.ndarray,
@@ -246,9 +245,8 @@ def quantize_layer(weight: np.ndarray, bias: np.ndarray | None, calibration: np.
     bq = _nearest(c.bias_t).quantize(b / s_out)
     if bq.overflowed.any():
         notes.append(f"{int(bq.overflowed.sum())} bias value(s) saturated in {c.bias_t}")
-    if kernel == "conv1x1" and np.asarray(calibration).shape[-3:] == TILE:
-        notes.append("conv1x1 reads bottom h 0..31, w 0..63: with tiles it sees the zero halo's first "
-                     "row and column, not the tiles' last ones (give [16][34][66] buffers)")
+    if SEED_KINDS[kernel].tile_note and np.asarray(calibration).shape[-3:] == TILE:
+        notes.append(f"{SEED_KINDS[kernel].tile_note} (give [16][34][66] buffers)")
     x_raw = _nearest(c.in_t).quantize(x[sample] / s_in)
     n_sat = int(x_raw.overflowed.sum())
     if n_sat:

@@ -63,7 +63,11 @@ def _to_float(a: np.ndarray) -> np.ndarray:
 
 
 def _exact_operands(bottom: np.ndarray, weight: np.ndarray, taps: int) -> tuple:
-    """Both as Python-int object arrays when a sum of ``taps`` products could leave int64."""
+    """Both as Python-int object arrays when a sum of ``taps`` products could leave int64;
+    both as float64 when either holds floats (the float model of hls_sim.quantize)."""
+    bottom, weight = np.asarray(bottom), np.asarray(weight)
+    if "f" in (bottom.dtype.kind, weight.dtype.kind):
+        return bottom.astype(np.float64), weight.astype(np.float64)
     exact = taps * _max_abs(weight) * _max_abs(bottom) >= _INT64_SAFE
     return _as_exact(bottom, exact), _as_exact(weight, exact)
 

@@ -185,6 +185,9 @@ class Kind:
     """``(plan, geometry) -> Format`` of the exact sum before the accumulator."""
     note: Callable = field(default=lambda layer: None)
     """``layer -> str | None``: a remark ``hls-sim run`` prints (e.g. the seed's asymmetry)."""
+    tile_note: str = ""
+    """a seed kind fed a [16][32][64] tile padded into its buffer: what it then reads amiss
+    (conv1x1 the halo's first row and column); "" where nothing is"""
     types: tuple[str, ...] = ALL_TYPES
     """the KernelConfig type names the kind's C++ uses (its traits struct's typedefs)"""
     traits: Callable = field(default=lambda geom, config: [])

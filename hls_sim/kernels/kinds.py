@@ -56,11 +56,13 @@ def _seed_resolve(weight: tuple[int, ...], h0: int):  # noqa: ANN202
     return resolve
 
 
-def _conv1x1_note(layer) -> str | None:  # noqa: ANN001
-    if "tile" in layer.sources.get("input", ""):
-        return ("conv1x1 reads bottom h 0..31, w 0..63: with a padded tile it sees the zero "
-                "halo's first row and column, not the tile's last ones")
-    return None
+_CONV1X1_TILE = ("conv1x1 reads bottom h 0..31, w 0..63: with a padded tile it sees the zero "
+                 "halo's first row and column, not the tile's last ones")
+
+
+def _tile_note(layer) -> str | None:  # noqa: ANN001
+    """The kind's tile_note, for a layer whose input is a padded tile."""
+    return layer.spec.tile_note or None if "tile" in layer.sources.get("input", "") else None
 
 
 CONV1X1 = Kind(
@@ -69,7 +71,8 @@ CONV1X1 = Kind(
     tensors=_seed_tensors("[16][16], weight[coo][ci]"), resolve=_seed_resolve((16, 16), 0),
     sums=lambda geom, x, w, config=None: _reference().conv1x1_sums(x, w),
     build=lambda plan, geom, jit: _conv1x1_build(plan, jit),
-    seed=True, total_type=lambda plan, geom: plan.engine_t, note=_conv1x1_note,
+    seed=True, total_type=lambda plan, geom: plan.engine_t, note=_tile_note,
+    tile_note=_CONV1X1_TILE,
     uses_engine=lambda geom: True)
 
 DW_CONV3X3 = Kind(
