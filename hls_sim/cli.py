@@ -33,7 +33,7 @@ class UserError(click.ClickException):
 @click.option("--kernels", type=click.Choice(KERNEL_MODES), default=None,
               help="Machine code of the kernels: auto (default: specialised when compiled, "
                    "else the generic kernel at once), specialised (compile each new "
-                   "configuration first, 5-10 s, for 10-20x faster calls) or generic. "
+                   "configuration first, 5-10 s, for 2-20x faster calls) or generic. "
                    "Also $HLS_SIM_KERNELS.")
 def main(kernels: str | None) -> None:
     """Bit-accurate, fast simulation of fixed-point Vitis HLS kernels."""

@@ -158,7 +158,7 @@ def njit(fn: Callable | None = None, *, parallel: bool = False) -> Any:
 # shapes) are constants to numba, so LLVM folds every conversion down to a few vector
 # instructions -- at 5-10 s of compilation per configuration. The same source also runs as a
 # *generic* kernel: one compiled function per kernel source in which those names are run-time
-# arguments, compiled once and cached for good, 1.5-20x slower per call. A configuration runs
+# arguments, compiled once and cached for good, 2-20x slower per call. A configuration runs
 # the generic kernel until its specialised machine code exists (in this process or numba's disk
 # cache) or its generic calls have cost TIER_UP_SECONDS (then compiling pays for itself).
 KERNEL_MODES = ("auto", "specialised", "generic")

@@ -618,8 +618,8 @@ def summary(run: NetworkRun) -> str:
                  f"compiling/loading them {_time(run.compile_seconds)}")
     generic = [st.name for st in run.stats if st.kernel == "generic"]
     if generic:
-        lines.append(f"          generic kernels (not compiled for their configuration yet, 10-20x "
-                     f"slower calls): {', '.join(generic)}; `hls-sim --kernels specialised` "
+        lines.append(f"          generic kernels (not compiled for their configuration yet: the same "
+                     f"bits, slower calls): {', '.join(generic)}; `hls-sim --kernels specialised` "
                      "compiles them once")
     lines.append("          tiles: rows x columns x channel groups of the accelerator's schedule; "
                  "max|e|, rms: each layer against its exact reference on the inputs it got "
