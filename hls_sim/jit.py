@@ -207,6 +207,11 @@ class Kernel:
     def __init__(self, fn: Callable, parallel: bool):
         self.fn, self.parallel = fn, parallel
         self.constants = tuple(c.cell_contents for c in fn.__closure__ or ())
+        for name, value in zip(fn.__code__.co_freevars, self.constants):
+            if not _plain(value):  # as an argument it would make a generic build per value
+                raise TypeError(f"kernel {fn.__qualname__}: captured {name} is a "
+                                f"{type(value).__name__}; a kernel captures only numbers, bools, "
+                                "None and tuples of them")
         self.specialised: Any = None  # numba's dispatcher, made on first need
         self.ready = False  # the specialised machine code is loaded
         self.missing: set = set()  # argument types found missing from the disk cache
@@ -254,6 +259,12 @@ class Kernel:
             disp.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
             disp.add_overload(cres)
         return True
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (bool, int, float))
 
 
 def kernel(fn: Callable | None = None, *, parallel: bool = False) -> Any:

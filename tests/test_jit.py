@@ -200,3 +200,20 @@ def test_kernel_mode_is_checked(monkeypatch):
     out = subprocess.run([sys.executable, "-m", "hls_sim.cli", "--kernels", "quick", "type", "ap_int<4>", "1"],
                          capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 2 and "'quick' is not one of" in out.stderr
+
+
+def test_a_kernel_captures_only_plain_constants():
+    """A captured function or array would become a generic argument whose type differs per
+    configuration (a generic build each): refused when the kernel is built."""
+    from hls_sim import jit
+
+    table = [1, 2]
+
+    def build():
+        @jit.kernel
+        def k(x):
+            return x + table[0]
+        return k
+
+    with pytest.raises(TypeError, match="captured table is a list; a kernel captures only numbers"):
+        build()
