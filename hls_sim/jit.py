@@ -222,7 +222,7 @@ class Kernel:
         if mode == "generic" or (mode == "auto" and not self.ready
                                  and self.generic_seconds < TIER_UP_SECONDS
                                  and not self._loadable(args)):
-            generic = _generic(self.fn.__code__, self.fn, self.parallel)
+            generic = _generic(self.fn, self.parallel)
             warm = bool(generic.overloads)  # else this call also compiles or loads it: not counted
             start = time.perf_counter()
             out = generic(*args, *self.constants)
@@ -280,10 +280,11 @@ def kernel(fn: Callable | None = None, *, parallel: bool = False) -> Any:
 _GENERIC: dict[tuple, Any] = {}
 
 
-def _generic(code: Any, fn: Callable, parallel: bool) -> Any:
+def _generic(fn: Callable, parallel: bool) -> Any:
     """The generic build of a kernel closure: its source compiled again with every captured
     name as an extra trailing parameter (so the constants are arguments), one numba dispatcher
     per kernel source, cached on disk like any other function."""
+    code = fn.__code__  # the same for every configuration of the kernel
     key = (code, parallel)
     if key not in _GENERIC:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))

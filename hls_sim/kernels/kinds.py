@@ -62,7 +62,9 @@ _CONV1X1_TILE = ("conv1x1 reads bottom h 0..31, w 0..63: with a padded tile it s
 
 def _tile_note(layer) -> str | None:  # noqa: ANN001
     """The kind's tile_note, for a layer whose input is a padded tile."""
-    return layer.spec.tile_note or None if "tile" in layer.sources.get("input", "") else None
+    if "tile" not in layer.sources.get("input", ""):
+        return None
+    return layer.spec.tile_note or None
 
 
 CONV1X1 = Kind(
